@@ -1,0 +1,39 @@
+# Every target sets up what it needs first: a virtual environment in .venv with the package and
+# its dev extras, re-installed when pyproject.toml changes.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+export PATH := $(CURDIR)/$(BIN):$(PATH)
+
+.PHONY: setup run demo test lint benchmark ui clean-venv
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+## The main job on the real IMDB reviews: download (or IMDB_ARCHIVE=/path/to/archive), then dvc repro.
+run: $(STAMP)
+	sentiment fetch
+	dvc repro
+
+## The same pipeline on synthetic reviews, offline, in a couple of minutes.
+demo: $(STAMP)
+	sentiment fetch --synthetic
+	dvc repro
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check src flows tests benchmarks
+	$(BIN)/ruff format --check src flows tests benchmarks
+	$(BIN)/mypy
+
+clean-venv:
+	rm -rf $(VENV)

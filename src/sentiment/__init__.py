@@ -1,0 +1,3 @@
+"""Sentiment analysis of IMDB movie reviews with recurrent neural networks."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,222 @@
+"""Typed, frozen configuration loaded from params.yaml.
+
+Every section of params.yaml maps onto a frozen dataclass. Loading is strict: an unknown key, a
+missing key or a value of the wrong type raises ConfigError naming the key and the file, so a typo
+in params.yaml can never be silently ignored.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import types
+import typing
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal, TypeVar
+
+import yaml
+
+from sentiment.errors import ConfigError
+
+DEFAULT_PARAMS_FILE = Path("params.yaml")
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class PathsConfig:
+    raw_dir: str
+    raw_table: str
+    clean_table: str
+    vocabulary: str
+    sequences: str
+    reports_dir: str
+    models_dir: str
+
+
+@dataclass(frozen=True)
+class SourceConfig:
+    url: str
+    sha256: str
+    synthetic_reviews: int
+    synthetic_test_fraction: float
+
+
+@dataclass(frozen=True)
+class CleaningConfig:
+    lowercase: bool = True
+    remove_html: bool = True
+    remove_stopwords: bool = False
+    keep_negations: bool = True
+    stopwords: tuple[str, ...] = ()
+    negations: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class VocabularyConfig:
+    num_words: int
+    oov_token: str = "<OOV>"
+
+
+@dataclass(frozen=True)
+class SequencesConfig:
+    max_len: int
+    padding: Literal["pre", "post"] = "pre"
+    truncating: Literal["pre", "post"] = "pre"
+    validation_fraction: float = 0.1
+
+
+@dataclass(frozen=True)
+class VariantConfig:
+    """One recurrent model (params.yaml `models.<name>`), read by the one builder in `model_builder`.
+
+    `units` has one entry per stacked recurrent layer (two or more make a deep RNN). `pooling` reduces
+    the last recurrent layer's output over time, ignoring padding: its final state ("last"), or the
+    "max" or "mean" of its sequence. `reset_after` only matters for GRUs (True: the cuDNN form,
+    False: the course's equation).
+    """
+
+    cell: Literal["rnn", "gru", "lstm"]
+    units: tuple[int, ...]
+    bidirectional: bool = False
+    dropout: float = 0.0
+    recurrent_dropout: float = 0.0
+    embedding_dim: int = 64
+    pooling: Literal["last", "max", "mean"] = "last"
+    dense_units: int = 0
+    reset_after: bool = True
+
+    def __post_init__(self) -> None:
+        if not self.units or min(self.units) < 1:
+            raise ConfigError(f"units: expected a non-empty list of positive ints, got {list(self.units)}")
+        for name in ("dropout", "recurrent_dropout"):
+            if not 0.0 <= getattr(self, name) < 1.0:
+                raise ConfigError(f"{name}: expected a rate in [0, 1), got {getattr(self, name)}")
+        if self.embedding_dim < 1 or self.dense_units < 0:
+            raise ConfigError("embedding_dim must be positive and dense_units at least 0")
+
+
+@dataclass(frozen=True)
+class TrainingConfig:
+    """Optimisation settings (params.yaml `training`). `clipnorm` clips each gradient's norm."""
+
+    learning_rate: float = 1e-3
+    clipnorm: float = 1.0
+    batch_size: int = 64
+    epochs: int = 4
+    early_stopping_patience: int = 1
+
+    def __post_init__(self) -> None:
+        if self.learning_rate <= 0 or self.clipnorm <= 0 or self.batch_size < 1 or self.epochs < 1:
+            raise ConfigError("learning_rate, clipnorm, batch_size and epochs must be positive")
+        if self.early_stopping_patience < 0:
+            raise ConfigError(f"early_stopping_patience: expected >= 0, got {self.early_stopping_patience}")
+
+
+@dataclass(frozen=True)
+class Params:
+    """The whole of params.yaml. Later sections (validation, models, training, ...) are added here."""
+
+    seed: int
+    paths: PathsConfig
+    source: SourceConfig
+    cleaning: CleaningConfig
+    vocabulary: VocabularyConfig
+    sequences: SequencesConfig
+
+
+def _type_name(annotation: Any) -> str:
+    return getattr(annotation, "__name__", str(annotation))
+
+
+def convert(annotation: Any, value: Any, where: str) -> Any:
+    """Check `value` against `annotation` and convert lists to tuples and mappings to dataclasses."""
+    origin = typing.get_origin(annotation)
+    args = typing.get_args(annotation)
+    if annotation is Any:
+        return value
+    if dataclasses.is_dataclass(annotation) and isinstance(annotation, type):
+        return build(annotation, value, where)
+    if origin is Literal:
+        if value not in args:
+            raise ConfigError(f"{where}: {value!r} is not one of {list(args)}")
+        return value
+    if origin in (typing.Union, types.UnionType):
+        if value is None and type(None) in args:
+            return None
+        errors = []
+        for option in (a for a in args if a is not type(None)):
+            try:
+                return convert(option, value, where)
+            except ConfigError as error:
+                errors.append(str(error))
+        raise ConfigError("; ".join(errors))
+    if origin is tuple:
+        if not isinstance(value, list | tuple):
+            raise ConfigError(f"{where}: expected a list, got {value!r}")
+        item_type = args[0] if args else Any
+        return tuple(convert(item_type, item, f"{where}[{index}]") for index, item in enumerate(value))
+    if origin in (dict, Mapping) or annotation in (dict, Mapping):
+        if not isinstance(value, Mapping):
+            raise ConfigError(f"{where}: expected a mapping, got {value!r}")
+        key_type, value_type = args if args else (Any, Any)
+        return {convert(key_type, k, where): convert(value_type, v, f"{where}.{k}") for k, v in value.items()}
+    if annotation is float:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ConfigError(f"{where}: expected a number, got {value!r}")
+        return float(value)
+    if annotation in (int, str, bool):
+        if not isinstance(value, annotation) or (annotation is int and isinstance(value, bool)):
+            raise ConfigError(f"{where}: expected {_type_name(annotation)}, got {value!r}")
+        return value
+    raise ConfigError(f"{where}: unsupported type {annotation!r}")
+
+
+def build(cls: type[T], data: Any, where: str) -> T:
+    """Build the frozen dataclass `cls` from a mapping, refusing unknown and missing keys."""
+    if not isinstance(data, Mapping):
+        raise ConfigError(f"{where}: expected a mapping, got {data!r}")
+    hints = typing.get_type_hints(cls)
+    fields = {f.name: f for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+    unknown = sorted(set(data) - set(fields))
+    if unknown:
+        raise ConfigError(f"{where}: unknown key(s) {unknown}; expected {sorted(fields)}")
+    values: dict[str, Any] = {}
+    for name, spec in fields.items():
+        if name not in data:
+            has_default = (
+                spec.default is not dataclasses.MISSING or spec.default_factory is not dataclasses.MISSING
+            )
+            if has_default:
+                continue
+            raise ConfigError(f"{where}: missing key '{name}'")
+        values[name] = convert(hints[name], data[name], f"{where}.{name}" if where else name)
+    return cls(**values)
+
+
+def load_yaml(path: Path) -> dict[str, Any]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError as error:
+        raise ConfigError(f"params file not found: {path}") from error
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        raise ConfigError(f"{path}: not valid YAML: {error}") from error
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: expected a mapping at the top level")
+    return data
+
+
+def params_from_mapping(data: Mapping[str, Any], source: str = "params.yaml") -> Params:
+    try:
+        return build(Params, data, "")
+    except ConfigError as error:
+        raise ConfigError(f"{source}: {str(error).lstrip(': ')}") from None
+
+
+def load_params(path: Path | str = DEFAULT_PARAMS_FILE) -> Params:
+    """Load and strictly check params.yaml."""
+    path = Path(path)
+    return params_from_mapping(load_yaml(path), str(path))
