@@ -12,6 +12,19 @@ from pathlib import Path
 from typing import Any
 
 
+def _read_umask() -> int:
+    # os.umask can only be read by setting it; do it once, at import, before any threads start.
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+# mkstemp/mkdtemp create private (0600/0700) entries; outputs get the usual permissions instead.
+_UMASK = _read_umask()
+_FILE_MODE = 0o666 & ~_UMASK
+_DIRECTORY_MODE = 0o777 & ~_UMASK
+
+
 @contextlib.contextmanager
 def atomic_path(target: str | Path) -> Iterator[Path]:
     """Yield a temporary path beside `target`; on success it replaces `target`, on error it is removed."""
@@ -22,6 +35,7 @@ def atomic_path(target: str | Path) -> Iterator[Path]:
     temporary_path = Path(temporary)
     try:
         yield temporary_path
+        temporary_path.chmod(_FILE_MODE)
         os.replace(temporary_path, target)
     finally:
         temporary_path.unlink(missing_ok=True)
@@ -35,6 +49,7 @@ def atomic_directory(target: str | Path) -> Iterator[Path]:
     temporary = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent))
     try:
         yield temporary
+        temporary.chmod(_DIRECTORY_MODE)
         if target.exists():
             previous = target.with_name(f".{target.name}.old")
             shutil.rmtree(previous, ignore_errors=True)

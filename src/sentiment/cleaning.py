@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import html
 import re
+import string
 from collections.abc import Iterable, Iterator
 
 from sentiment.config import CleaningConfig
@@ -15,13 +16,23 @@ from sentiment.config import CleaningConfig
 # A tag is "<" followed by a letter, "/" or "!" and running to the next ">": this removes <br />,
 # <i>, </p> and comments, but leaves "a < b" comparisons alone.
 _HTML_TAG = re.compile(r"<[A-Za-z/!][^<>]*>")
-# Everything but word characters and apostrophes is a separator. "_" is a word character for the
-# regex engine but not for us.
-_SPECIAL = re.compile(r"[^\w']+|_+")
-# Apostrophes that do not join two word characters (quotes such as 'great') are separators too,
-# while "don't" and "director's" stay whole: "n't" carries a negation.
-_STRAY_APOSTROPHE = re.compile(r"(?<!\w)'+|'+(?!\w)")
+# A token is a run of letters and digits ("_" is a word character for the regex engine but not for
+# us), or several such runs joined by single apostrophes: "don't" and "director's" stay whole ("n't"
+# carries a negation) while quotes such as 'great' lose theirs. Everything else is a separator.
+_TOKEN = re.compile(r"[^\W_]+(?:'[^\W_]+)*")
 NEGATION_SUFFIX = "n't"
+
+
+def _ascii_table(lowercase: bool) -> bytes:
+    """A `bytes.translate` table that keeps letters, digits and apostrophes and makes the rest spaces."""
+    table = bytearray(b" " * 256)
+    for character in string.ascii_letters + string.digits + "'":
+        table[ord(character)] = ord(character.lower() if lowercase else character)
+    table[ord("`")] = ord("'")
+    return bytes(table)
+
+
+_ASCII_TABLES = {lowercase: _ascii_table(lowercase) for lowercase in (False, True)}
 
 
 def remove_html(text: str) -> str:
@@ -39,18 +50,31 @@ def stopword_set(config: CleaningConfig) -> frozenset[str]:
     return frozenset(words)
 
 
+def _ascii_tokens(text: str, lowercase: bool) -> list[str]:
+    """The tokens `_TOKEN` finds, for ASCII text, by byte operations: about five times faster."""
+    data = text.encode("ascii").translate(_ASCII_TABLES[lowercase])
+    if b"'" in data:
+        # Only letters, digits, apostrophes and spaces are left, and an apostrophe stays only between
+        # two letters or digits: pairs of apostrophes go (a third one is then next to a space), then
+        # those next to a space, then those at either end.
+        data = data.replace(b"''", b"  ").replace(b" '", b"  ").replace(b"' ", b"  ").strip(b" '")
+    return data.decode("ascii").split()
+
+
 def clean_text(text: str, config: CleaningConfig, stopwords: frozenset[str] | None = None) -> str:
     """Clean one review into space-separated tokens."""
     if config.remove_html:
         text = remove_html(text)
-    if config.lowercase:
-        text = text.lower()
-    text = text.replace("\u2019", "'").replace("`", "'")
-    text = _STRAY_APOSTROPHE.sub(" ", _SPECIAL.sub(" ", text))
-    tokens = text.split()
+    if text.isascii():
+        tokens = _ascii_tokens(text, config.lowercase)
+    else:
+        if config.lowercase:
+            text = text.lower()
+        tokens = _TOKEN.findall(text.replace("\u2019", "'").replace("`", "'"))
     if config.remove_stopwords:
         dropped = stopword_set(config) if stopwords is None else stopwords
-        tokens = [token for token in tokens if token not in dropped]
+        # Compared in lower case, so that stopwords go even when lowercase is off.
+        tokens = [token for token in tokens if token.lower() not in dropped]
     return " ".join(tokens)
 
 

@@ -12,8 +12,8 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from sentiment import stages
-from sentiment.errors import SentimentError
+from sentiment import cli_serving, stages
+from sentiment.errors import ConfigError, SentimentError
 
 EXIT_USER_ERROR = 2
 
@@ -22,7 +22,13 @@ STAGES: dict[str, Callable[[stages.Workspace], object]] = {
     "clean": stages.clean,
     "vocabulary": stages.vocabulary,
     "sequences": stages.sequences,
+    "validate_text": stages.validate_text,
+    "validate_sequences": stages.validate_sequences,
+    "register": stages.register,
+    "baseline": stages.baseline,
 }
+# Stages run once per model variant: `sentiment stage train --variant NAME` (dvc.yaml's train@NAME).
+VARIANT_STAGES: dict[str, Callable[[stages.Workspace, str], object]] = {"train": stages.train}
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -38,18 +44,34 @@ def _parser() -> argparse.ArgumentParser:
     fetch.add_argument("--no-record", action="store_true", help="do not record the new version in data.dvc")
 
     stage = commands.add_parser("stage", help="run one pipeline stage (as dvc.yaml does)")
-    stage.add_argument("name", choices=sorted(STAGES))
+    stage.add_argument("name", choices=sorted(STAGES.keys() | VARIANT_STAGES.keys()))
+    stage.add_argument("--variant", help="a train stage's model variant: a name under params.yaml `models`")
+    cli_serving.add_commands(commands)
     return parser
 
 
 def run(arguments: argparse.Namespace) -> None:
     workspace = stages.Workspace.load(arguments.root, arguments.params)
     if arguments.command == "fetch":
-        stages.fetch_raw(workspace, archive=arguments.archive, use_synthetic=arguments.synthetic)
-        if not arguments.no_record:
-            stages.record_raw_version(workspace)
+        stages.fetch_raw(
+            workspace,
+            archive=arguments.archive,
+            use_synthetic=arguments.synthetic,
+            record=not arguments.no_record,
+        )
     elif arguments.command == "stage":
-        STAGES[arguments.name](workspace)
+        if arguments.name in VARIANT_STAGES:
+            if not arguments.variant:
+                raise ConfigError(
+                    f"stage {arguments.name} needs --variant NAME, one of {sorted(workspace.params.models)}"
+                )
+            VARIANT_STAGES[arguments.name](workspace, arguments.variant)
+        elif arguments.variant:
+            raise ConfigError(f"stage {arguments.name} takes no --variant")
+        else:
+            STAGES[arguments.name](workspace)
+    elif arguments.command in cli_serving.COMMANDS:
+        cli_serving.run_command(workspace, arguments)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

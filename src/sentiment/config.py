@@ -115,6 +115,129 @@ class TrainingConfig:
 
 
 @dataclass(frozen=True)
+class BaselineConfig:
+    """The course's count-based baseline (params.yaml `baseline`): TF-IDF of word n-grams, then a
+    logistic regression. `ngram_max` 1 uses unigrams, 2 unigrams and bigrams; `regularization` is C."""
+
+    ngram_max: int = 2
+    min_df: int = 1
+    max_features: int | None = None
+    sublinear_tf: bool = False
+    regularization: float = 1.0
+    max_iter: int = 1000
+
+    def __post_init__(self) -> None:
+        if self.ngram_max < 1 or self.min_df < 1 or self.max_iter < 1 or self.regularization <= 0:
+            raise ConfigError("baseline: ngram_max, min_df, max_iter and regularization must be positive")
+        if self.max_features is not None and self.max_features < 1:
+            raise ConfigError(f"baseline.max_features: expected a positive int or null: {self.max_features}")
+
+
+@dataclass(frozen=True)
+class DiagnosticsConfig:
+    """What the training stages measure besides accuracy (params.yaml `diagnostics`).
+
+    `gradient_reviews` validation reviews (the longest) give the loss gradient's norm per distance from
+    the end of the review; `gradient_distance` is the far distance whose norm is compared to distance 1.
+    `probe_words` get their `neighbours` nearest words by cosine in the learned embedding, and the
+    projector export holds the `projector_words` most frequent words (0: the whole vocabulary).
+    """
+
+    gradient_reviews: int = 64
+    gradient_distance: int = 200
+    probe_words: tuple[str, ...] = ()
+    neighbours: int = 8
+    projector_words: int = 0
+
+    def __post_init__(self) -> None:
+        if self.gradient_reviews < 1 or self.gradient_distance < 1 or self.neighbours < 1:
+            raise ConfigError("diagnostics: gradient_reviews, gradient_distance, neighbours must be positive")
+        if self.projector_words < 0:
+            raise ConfigError(f"diagnostics.projector_words: expected >= 0, got {self.projector_words}")
+
+
+@dataclass(frozen=True)
+class RawChecksConfig:
+    """Bounds on the raw reviews (params.yaml `validation.raw`); shares are of positive labels per split."""
+
+    min_characters: int
+    max_characters: int
+    min_words: int
+    max_words: int
+    negative_ratings: tuple[int, ...]
+    positive_ratings: tuple[int, ...]
+    min_positive_share: float
+    max_positive_share: float
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.min_characters <= self.max_characters or not 0 <= self.min_words <= self.max_words:
+            raise ConfigError("validation.raw: expected 0 <= min <= max for characters and words")
+        if not 0.0 <= self.min_positive_share <= self.max_positive_share <= 1.0:
+            raise ConfigError("validation.raw: expected 0 <= min_positive_share <= max_positive_share <= 1")
+        if set(self.negative_ratings) & set(self.positive_ratings):
+            raise ConfigError("validation.raw: a rating cannot be both negative and positive")
+
+
+@dataclass(frozen=True)
+class LeakageConfig:
+    """Identical cleaned text in train and test: `fail` the validation, `warn`, or `drop` the train copies."""
+
+    policy: Literal["fail", "warn", "drop"] = "drop"
+
+
+@dataclass(frozen=True)
+class SequenceChecksConfig:
+    """Bounds on the padded sequences (params.yaml `validation.sequences`)."""
+
+    max_oov_rate: float
+    max_truncated_share: float = 1.0
+
+    def __post_init__(self) -> None:
+        for name in ("max_oov_rate", "max_truncated_share"):
+            if not 0.0 <= getattr(self, name) <= 1.0:
+                raise ConfigError(f"validation.sequences.{name}: expected a share in [0, 1]")
+
+
+@dataclass(frozen=True)
+class ValidationConfig:
+    """Data validation thresholds (params.yaml `validation`); `examples`: offending rows shown per failure."""
+
+    raw: RawChecksConfig
+    leakage: LeakageConfig
+    sequences: SequenceChecksConfig
+    examples: int = 5
+
+
+@dataclass(frozen=True)
+class RegistryConfig:
+    """The model registry (params.yaml `registry`): which variant is registered, and when it is promoted.
+
+    The candidate is the variant with the best `selection_metric` on the validation split (never the
+    test split); it replaces the `champion_alias` holder only if its `comparison_metric` on the test
+    split beats the champion's by at least `margin`, otherwise it gets the `challenger_alias`.
+    `threshold` and `unreliable_oov_share` travel with the served model (`serving_inputs`).
+    """
+
+    model_name: str = "imdb-sentiment"
+    selection_metric: str = "accuracy"
+    comparison_metric: str = "accuracy"
+    margin: float = 0.002
+    champion_alias: str = "champion"
+    challenger_alias: str = "challenger"
+    threshold: float = 0.5
+    unreliable_oov_share: float = 0.5
+    batch_size: int = 256
+
+    def __post_init__(self) -> None:
+        if self.margin < 0 or not 0.0 < self.threshold < 1.0 or self.batch_size < 1:
+            raise ConfigError("registry: margin must be >= 0, threshold in (0, 1), batch_size positive")
+        if not 0.0 < self.unreliable_oov_share <= 1.0:
+            raise ConfigError("registry.unreliable_oov_share: expected a share in (0, 1]")
+        if self.champion_alias == self.challenger_alias:
+            raise ConfigError("registry: champion_alias and challenger_alias must differ")
+
+
+@dataclass(frozen=True)
 class Params:
     """The whole of params.yaml. Later sections (validation, models, training, ...) are added here."""
 
@@ -124,6 +247,12 @@ class Params:
     cleaning: CleaningConfig
     vocabulary: VocabularyConfig
     sequences: SequencesConfig
+    validation: ValidationConfig
+    registry: RegistryConfig
+    models: dict[str, VariantConfig]
+    training: TrainingConfig
+    baseline: BaselineConfig
+    diagnostics: DiagnosticsConfig
 
 
 def _type_name(annotation: Any) -> str:

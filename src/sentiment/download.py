@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import http.client
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -13,6 +14,14 @@ from sentiment.atomic import atomic_path
 from sentiment.errors import DataError
 
 CHUNK_BYTES = 1 << 20
+# What a failed transfer raises; ValueError is a malformed URL in params.yaml (source.url).
+TRANSFER_ERRORS = (
+    urllib.error.URLError,
+    http.client.HTTPException,
+    TimeoutError,
+    ConnectionError,
+    ValueError,
+)
 
 
 class DownloadError(DataError):
@@ -51,8 +60,10 @@ def download(url: str, destination: Path, expected_sha256: str, timeout: float =
             actual = digest.hexdigest()
             if actual != expected_sha256:
                 raise DataError(
-                    f"checksum mismatch for {url}: expected sha256 {expected_sha256}, got {actual}", destination
+                    f"checksum mismatch for {url}: expected sha256 {expected_sha256}, got {actual}",
+                    destination,
                 )
-    except (urllib.error.URLError, TimeoutError, ConnectionError) as error:
-        raise DownloadError(f"cannot download {url}: {getattr(error, 'reason', error)}") from None
+    except TRANSFER_ERRORS as error:
+        reason = f"HTTP {error.code} {error.reason}" if isinstance(error, urllib.error.HTTPError) else None
+        raise DownloadError(f"cannot download {url}: {reason or getattr(error, 'reason', error)}") from None
     return destination

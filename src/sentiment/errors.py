@@ -19,3 +19,7 @@ class DataError(SentimentError):
     def __init__(self, message: str, path: str | Path | None = None) -> None:
         self.path = None if path is None else str(path)
         super().__init__(f"{message} [{self.path}]" if self.path else message)
+
+
+class ValidationFailed(DataError):
+    """The data broke expectations of the validation stage; the message names each failed one."""

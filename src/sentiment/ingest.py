@@ -28,7 +28,9 @@ def _decode(raw: bytes, where: str) -> str:
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as error:
-        raise DataError(f"review file is not valid UTF-8 ({error.reason} at byte {error.start})", where) from None
+        raise DataError(
+            f"review file is not valid UTF-8 ({error.reason} at byte {error.start})", where
+        ) from None
     if not text.strip():
         raise DataError("review file is empty", where)
     return text

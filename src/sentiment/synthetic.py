@@ -85,12 +85,14 @@ def synthetic_reviews(count: int, test_fraction: float, seed: int) -> pd.DataFra
     if count < 8:
         raise ValueError(f"synthetic_reviews must be at least 8, got {count}")
     generator = np.random.default_rng(seed)
-    test_count = int(round(count * test_fraction))
+    test_count = round(count * test_fraction)
     rows = []
     for index in range(count):
         split = "test" if index < test_count else "train"
         label = index % 2
         rating = int(generator.integers(7, 11) if label else generator.integers(1, 5))
         sentiment = "pos" if label else "neg"
-        rows.append((f"{split}/{sentiment}/{index}", synthetic_review(generator, label), label, rating, split))
+        rows.append(
+            (f"{split}/{sentiment}/{index}", synthetic_review(generator, label), label, rating, split)
+        )
     return sort_reviews(pd.DataFrame.from_records(rows, columns=list(COLUMNS)))

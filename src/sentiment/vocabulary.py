@@ -6,17 +6,20 @@ Keras 3 dropped `keras.preprocessing.text.Tokenizer`; this module reproduces wha
   by first appearance in the training text;
 - the word index keeps every word seen, but `texts_to_sequences` maps a word whose index is at or
   above `num_words`, or a word never seen, to the OOV index.
-The work is vectorised (pandas hashing, NumPy counting) instead of a Python loop per token.
+The work is vectorised (Arrow splitting and hashing, NumPy counting) instead of a Python loop per token:
+several times faster than the Keras Tokenizer, with the same output (tests/test_tokenizer_differential.py).
 """
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from sentiment.config import VocabularyConfig
 
@@ -34,7 +37,7 @@ class TokenizedTexts:
 
     def to_lists(self) -> list[list[int]]:
         bounds = np.concatenate([[0], np.cumsum(self.lengths)])
-        return [self.ids[start:end].tolist() for start, end in zip(bounds[:-1], bounds[1:], strict=True)]
+        return [self.ids[start:end].tolist() for start, end in itertools.pairwise(bounds)]
 
 
 @dataclass(frozen=True)
@@ -87,31 +90,48 @@ class Vocabulary:
         )
 
 
+def _token_array(texts: Sequence[str]) -> tuple[pa.Array, np.ndarray]:
+    """Whitespace-split every text: (all tokens as one Arrow string array, tokens per text).
+
+    The tokens are exactly those of `str.split()`: Arrow's Unicode whitespace is Python's, but Arrow
+    also yields an empty token for leading or trailing whitespace, which is dropped here.
+    """
+    try:
+        array = pa.array(texts, type=pa.large_string())
+    except (pa.ArrowInvalid, pa.ArrowTypeError) as error:
+        raise TypeError(f"texts must be strings: {error}") from None
+    if array.null_count:
+        raise TypeError("texts must be strings, got None")
+    lists = pc.utf8_split_whitespace(array)
+    tokens = lists.flatten()
+    lengths = np.diff(lists.offsets.to_numpy()).astype(np.int64)
+    if len(tokens) and pc.min(pc.binary_length(tokens)).as_py() == 0:
+        nonempty = pc.greater(pc.binary_length(tokens), 0)
+        parents = pc.list_parent_indices(lists).to_numpy()
+        lengths = np.bincount(parents[nonempty.to_numpy(zero_copy_only=False)], minlength=len(texts))
+        tokens = tokens.filter(nonempty)
+    return tokens, lengths.astype(np.int64)
+
+
 def split_texts(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
     """Whitespace-split every text: (all tokens as one object array, tokens per text)."""
-    token_lists = [text.split() for text in texts]
-    lengths = np.fromiter((len(tokens) for tokens in token_lists), dtype=np.int64, count=len(token_lists))
-    flat = np.empty(int(lengths.sum()), dtype=object)
-    position = 0
-    for tokens, length in zip(token_lists, lengths.tolist(), strict=True):
-        flat[position : position + length] = tokens
-        position += length
-    return flat, lengths
+    tokens, lengths = _token_array(texts)
+    return tokens.to_numpy(zero_copy_only=False), lengths
 
 
 def fit_vocabulary(texts: Sequence[str], config: VocabularyConfig) -> Vocabulary:
     """Fit the word index on cleaned, space-separated texts (the training split only)."""
     if config.num_words < 2:
         raise ValueError(f"vocabulary.num_words must be at least 2 (padding and OOV), got {config.num_words}")
-    tokens, _ = split_texts(texts)
-    # factorize numbers distinct words in order of first appearance, so a stable sort by
+    tokens, _ = _token_array(texts)
+    # dictionary_encode numbers distinct words in order of first appearance, so a stable sort by
     # descending count breaks ties by first appearance, as the Keras Tokenizer does.
-    codes, uniques = pd.factorize(tokens)
-    counts = np.bincount(codes, minlength=len(uniques))
+    encoded = pc.dictionary_encode(tokens)
+    counts = np.bincount(encoded.indices.to_numpy(), minlength=len(encoded.dictionary))
     order = np.argsort(-counts, kind="stable")
     return Vocabulary(
-        words=tuple(str(word) for word in np.asarray(uniques, dtype=object)[order]),
-        counts=tuple(int(count) for count in counts[order]),
+        words=tuple(encoded.dictionary.take(pa.array(order)).to_pylist()),
+        counts=tuple(counts[order].tolist()),
         num_words=config.num_words,
         oov_token=config.oov_token,
         document_count=len(texts),
@@ -120,12 +140,12 @@ def fit_vocabulary(texts: Sequence[str], config: VocabularyConfig) -> Vocabulary
 
 def encode(vocabulary: Vocabulary, texts: Sequence[str]) -> TokenizedTexts:
     """Map cleaned texts to token ids: rare (index >= num_words) and unseen words become OOV."""
-    tokens, lengths = split_texts(texts)
-    # Only words below num_words can appear in the output: index just those.
-    kept_words = pd.Index(vocabulary.words[: max(vocabulary.num_words - 2, 0)], dtype=object)
-    positions = kept_words.get_indexer(tokens)
-    ids = np.where(positions >= 0, positions + 2, OOV_INDEX).astype(np.int32)
-    return TokenizedTexts(ids=ids, lengths=lengths)
+    tokens, lengths = _token_array(texts)
+    # Only words below num_words can appear in the output: look up just those.
+    kept_words = pa.array(vocabulary.words[: max(vocabulary.num_words - 2, 0)], type=pa.large_string())
+    positions = pc.index_in(tokens, value_set=kept_words)
+    ids = pc.fill_null(pc.add(positions, pa.scalar(2, pa.int32())), OOV_INDEX)
+    return TokenizedTexts(ids=ids.to_numpy(zero_copy_only=False, writable=True), lengths=lengths)
 
 
 def texts_to_sequences(vocabulary: Vocabulary, texts: Sequence[str]) -> list[list[int]]:

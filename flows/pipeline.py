@@ -1,0 +1,98 @@
+"""The whole pipeline as one Prefect flow: data, preprocessing, validation, training of every variant,
+evaluation and registration, the stages of dvc.yaml in its order.
+
+DVC decides, stage by stage, what runs (`flows.dvc_tasks.stage`), so after a run `dvc status` reports
+the pipeline up to date, and a run with nothing changed recomputes nothing. One run at a time holds the
+workspace (`sentiment.orchestration.pipeline_lock`); the variants train concurrently on the training
+flow's task runner (threads here, or a Dask cluster with `dask_address`). The deployments in
+prefect.yaml schedule this flow; run it once with `python -m flows.pipeline` (`--help` for options).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from prefect import flow
+from prefect.runtime import flow_run
+
+from flows import dvc_tasks
+from flows.training import run_environment, training
+from sentiment import orchestration, stages
+from sentiment.stages import Workspace
+from sentiment.task_runners import training_task_runner
+
+# Before training, in dvc.yaml's order (validate_text gates the vocabulary; validate_sequences training).
+DATA_STAGES = ("clean", "validate_text", "vocabulary", "sequences", "validate_sequences")
+
+
+@flow(name="pipeline")
+def pipeline(
+    root: str = ".",
+    source: str = "tracked",
+    variants: list[str] | None = None,
+    epochs: int | None = None,
+    dask_address: str | None = None,
+    tracking_uri: str | None = None,
+    lock_timeout_seconds: float = 3600.0,
+) -> dict[str, str]:
+    """Bring the whole pipeline up to date; returns what each stage did, by stage name.
+
+    source: `tracked` (the raw reviews recorded in data.dvc), `download`, `synthetic`, or the path of
+    an aclImdb archive or directory. variants / epochs: when given, written into params.yaml first
+    (as `dvc exp run --set-param`). dask_address: train on a Dask cluster (`local` for a LocalCluster;
+    default: SENTIMENT_DASK_ADDRESS, else threads). tracking_uri: MLflow (default: MLFLOW_TRACKING_URI,
+    else mlflow.db in the workspace). lock_timeout_seconds: how long to wait for another run.
+    """
+    workspace_root = Path(root).resolve()
+    with orchestration.pipeline_lock(workspace_root, lock_timeout_seconds):
+        changes = dvc_tasks.param_changes(str(workspace_root), variants, epochs)
+        workspace = Workspace.load(workspace_root)
+        outcomes = {"raw data": dvc_tasks.raw_data(workspace, source)}
+        if changes:
+            outcomes["params.yaml"] = f"changed for this run: {changes}"
+        tracking_uri = tracking_uri or stages.mlflow_uri(workspace)
+        pipeline_run = f"prefect-{flow_run.id}"
+        environment = run_environment(workspace, tracking_uri, pipeline_run)
+        try:
+            for name in DATA_STAGES:
+                outcomes[name] = dvc_tasks.stage(workspace, name, environment)
+        finally:
+            dvc_tasks.publish_validation_summary(workspace)
+        trainer = training.with_options(task_runner=training_task_runner(dask_address))
+        outcomes.update(trainer(str(workspace_root), tracking_uri=tracking_uri, pipeline_run=pipeline_run))
+        outcomes["register"] = dvc_tasks.stage(workspace, "register", environment)
+        dvc_tasks.publish_model_comparison(workspace, outcomes)
+    return outcomes
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--root", default=".")
+    parser.add_argument("--source", default="tracked", help="tracked | download | synthetic | ARCHIVE_PATH")
+    parser.add_argument(
+        "--variants", nargs="+", help="train only these params.yaml variants (edits params.yaml)"
+    )
+    parser.add_argument("--epochs", type=int, help="training epochs (edits params.yaml)")
+    parser.add_argument("--dask", help="Dask scheduler address, or 'local' / 'local:N' for a LocalCluster")
+    parser.add_argument("--tracking-uri", help="MLflow tracking URI")
+    parser.add_argument("--lock-timeout", type=float, default=3600.0, help="seconds to wait for another run")
+    arguments = parser.parse_args(argv)
+    state = pipeline(
+        root=arguments.root,
+        source=arguments.source,
+        variants=arguments.variants,
+        epochs=arguments.epochs,
+        dask_address=arguments.dask,
+        tracking_uri=arguments.tracking_uri,
+        lock_timeout_seconds=arguments.lock_timeout,
+        return_state=True,
+    )
+    if not state.is_completed():
+        sys.exit(f"pipeline {state.type.value.lower()}: {state.message}")
+
+
+if __name__ == "__main__":
+    main()

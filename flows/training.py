@@ -1,0 +1,72 @@
+"""The training flow: every variant of params.yaml `models`, and the baseline, trained concurrently.
+
+Each model is its own dvc.yaml stage (train@<variant>, baseline) run through DVC (`flows.dvc_tasks`):
+one whose code, data and params did not change is not trained again. The tasks run on the flow's task
+runner: threads of this process by default, or a Dask cluster (`--dask tcp://host:8786`, or
+`--dask local` for a LocalCluster of 2 worker processes); see `sentiment.task_runners`.
+
+Run it with `python -m flows.training` (add `--help` for the options).
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Sequence
+
+from prefect import flow
+from prefect.futures import wait
+from prefect.runtime import flow_run
+
+from flows import dvc_tasks
+from sentiment import stages, tracking
+from sentiment.stages import Workspace
+from sentiment.task_runners import training_task_runner
+
+
+def run_environment(
+    workspace: Workspace, tracking_uri: str | None, pipeline_run: str | None
+) -> dict[str, str]:
+    """What every training task exports, wherever it runs: the tracking URI and the pipeline-run id."""
+    return {
+        tracking.TRACKING_URI_VARIABLE: tracking_uri or stages.mlflow_uri(workspace),
+        tracking.PIPELINE_RUN_VARIABLE: pipeline_run or f"prefect-{flow_run.id}",
+    }
+
+
+def training_stages(workspace: Workspace) -> list[str]:
+    """dvc.yaml's training stages: one train@<variant> per params.yaml `models` entry, and the baseline."""
+    return [f"train@{variant}" for variant in workspace.params.models] + ["baseline"]
+
+
+@flow(name="training")
+def training(
+    root: str = ".", tracking_uri: str | None = None, pipeline_run: str | None = None
+) -> dict[str, str]:
+    """Train every variant and the baseline concurrently; returns what each stage did, by stage name.
+
+    Every stage finishes (or fails) before the flow does, so a failure of one variant never leaves
+    another half-trained; the flow then fails with the first error.
+    """
+    workspace = Workspace.load(root)
+    environment = run_environment(workspace, tracking_uri, pipeline_run)
+    futures = {
+        name: dvc_tasks.stage.submit(workspace, name, environment) for name in training_stages(workspace)
+    }
+    wait(list(futures.values()))
+    return {name: future.result() for name, future in futures.items()}
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--root", default=".")
+    parser.add_argument("--dask", help="Dask scheduler address, or 'local' / 'local:N' for a LocalCluster")
+    parser.add_argument(
+        "--tracking-uri", help="MLflow tracking URI (default: MLFLOW_TRACKING_URI or mlflow.db)"
+    )
+    arguments = parser.parse_args(argv)
+    runner = training_task_runner(arguments.dask)
+    training.with_options(task_runner=runner)(root=arguments.root, tracking_uri=arguments.tracking_uri)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,236 @@
+"""MLflow tracking of the training stages: one experiment, one run per model, lineage on every run.
+
+Where runs go: `MLFLOW_TRACKING_URI` when set (e.g. a tracking server), else a SQLite store in the
+workspace (`sqlite:///<root>/mlflow.db`, artifacts in `<root>/mlruns`), which
+`mlflow ui --backend-store-uri sqlite:///mlflow.db` opens from the project root. The experiment is
+`MLFLOW_EXPERIMENT_NAME`, by default "imdb-sentiment".
+
+Lineage tags on every run: the git commit, the MD5 of the data files it trained on (DVC's hash of a
+file is its MD5) and of data.dvc's recorded raw reviews, an MD5 of the parsed params, and
+`pipeline_run`, shared by the runs of one execution of the pipeline so that they can be selected
+and compared side by side. The Prefect flow sets it through SENTIMENT_PIPELINE_RUN; otherwise (under
+`dvc repro`) it is derived from the git commit, the sequences' MD5 and the params' MD5: stable, so
+all variants trained from the same code, data and params share it, and a re-run of one changed
+variant gets a new one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import hashlib
+import json
+import math
+import os
+import subprocess
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import mlflow
+import yaml
+from mlflow.exceptions import MlflowException
+from mlflow.tracking import MlflowClient
+
+from sentiment.config import Params
+
+TRACKING_URI_VARIABLE = "MLFLOW_TRACKING_URI"
+EXPERIMENT_VARIABLE = "MLFLOW_EXPERIMENT_NAME"
+PIPELINE_RUN_VARIABLE = "SENTIMENT_PIPELINE_RUN"
+DEFAULT_EXPERIMENT = "imdb-sentiment"
+LOCAL_STORE = "mlflow.db"
+LOCAL_ARTIFACTS = "mlruns"
+MODEL_ARTIFACT = "model"
+UNKNOWN = "unknown"
+
+
+def tracking_uri(root: Path) -> str:
+    return os.environ.get(TRACKING_URI_VARIABLE) or f"sqlite:///{Path(root).resolve() / LOCAL_STORE}"
+
+
+def experiment_name() -> str:
+    return os.environ.get(EXPERIMENT_VARIABLE) or DEFAULT_EXPERIMENT
+
+
+def file_md5(path: Path) -> str:
+    digest = hashlib.md5()
+    with Path(path).open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def git_commit(root: Path) -> str:
+    try:
+        completed = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, check=True, timeout=30
+        )
+    except (OSError, subprocess.SubprocessError):
+        return UNKNOWN
+    return completed.stdout.strip() or UNKNOWN
+
+
+def params_md5(params: Params) -> str:
+    canonical = json.dumps(dataclasses.asdict(params), sort_keys=True, default=str)
+    return hashlib.md5(canonical.encode("utf-8")).hexdigest()
+
+
+def recorded_md5(dvc_file: Path) -> str:
+    """The hash data.dvc records for its output (the raw reviews' version), or "" when there is none."""
+    try:
+        outs = yaml.safe_load(Path(dvc_file).read_text(encoding="utf-8")).get("outs") or []
+        return str(outs[0].get("md5") or "")
+    except (OSError, AttributeError, IndexError, yaml.YAMLError):
+        return ""
+
+
+@dataclasses.dataclass(frozen=True)
+class Lineage:
+    git_commit: str
+    data_md5: dict[str, str]  # data file name (e.g. "sequences") -> MD5 of the file used
+    raw_data_md5: str
+    params_md5: str
+    pipeline_run: str
+
+    def tags(self) -> dict[str, str]:
+        tags = {
+            "pipeline_run": self.pipeline_run,
+            "git_commit": self.git_commit,
+            "mlflow.source.git.commit": self.git_commit,
+            "params_md5": self.params_md5,
+            "data.raw_md5": self.raw_data_md5 or UNKNOWN,
+        }
+        tags.update({f"data.{name}_md5": digest for name, digest in self.data_md5.items()})
+        return tags
+
+
+def lineage(root: Path, params: Params, data_files: Mapping[str, Path], dvc_file: Path) -> Lineage:
+    """Lineage of a run trained on `data_files` (the first one names the data in the derived pipeline run)."""
+    commit = git_commit(root)
+    data = {name: file_md5(path) for name, path in data_files.items()}
+    parameters = params_md5(params)
+    pipeline_run = os.environ.get(PIPELINE_RUN_VARIABLE, "")
+    if not pipeline_run:
+        first = next(iter(data.values()), "")
+        pipeline_run = "repro-" + hashlib.md5(f"{commit}:{first}:{parameters}".encode()).hexdigest()[:12]
+    return Lineage(commit, data, recorded_md5(dvc_file), parameters, pipeline_run)
+
+
+def flatten(prefix: str, value: Any) -> dict[str, Any]:
+    """Dataclasses and mappings as dotted keys; lists as comma-separated strings."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        value = dataclasses.asdict(value)
+    if isinstance(value, Mapping):
+        flat: dict[str, Any] = {}
+        for key, item in value.items():
+            flat.update(flatten(f"{prefix}.{key}" if prefix else str(key), item))
+        return flat
+    if isinstance(value, list | tuple):
+        return {prefix: ",".join(str(item) for item in value)}
+    return {prefix: value}
+
+
+def run_parameters(params: Params, model: Mapping[str, Any]) -> dict[str, Any]:
+    """Every setting a run depends on: `model` (model.*, training.*, ...), plus seed, cleaning,
+    vocabulary and sequence settings."""
+    settings: dict[str, Any] = {"seed": params.seed}
+    for section in ("cleaning", "vocabulary", "sequences"):
+        settings.update(flatten(section, getattr(params, section)))
+    settings.update(flatten("", model))
+    return settings
+
+
+def finite_metrics(sections: Mapping[str, Mapping[str, float | None]]) -> dict[str, float]:
+    """{"test": {"accuracy": ...}} -> {"test_accuracy": ...}; missing and NaN values are left out."""
+    return {
+        f"{section}_{name}": float(value)
+        for section, values in sections.items()
+        for name, value in values.items()
+        if value is not None and math.isfinite(value)
+    }
+
+
+def _is_local(uri: str) -> bool:
+    return uri.startswith(("sqlite:", "file:")) or "://" not in uri
+
+
+def experiment_id(root: Path, uri: str) -> str:
+    """The experiment's id, creating it (artifacts in <root>/mlruns for a local store) if needed."""
+    client = MlflowClient(uri)
+    name = experiment_name()
+    for _ in range(3):  # parallel stages may race to create it
+        experiment = client.get_experiment_by_name(name)
+        if experiment is not None:
+            if experiment.lifecycle_stage == "deleted":
+                client.restore_experiment(experiment.experiment_id)
+            return str(experiment.experiment_id)
+        location = (Path(root).resolve() / LOCAL_ARTIFACTS).as_uri() if _is_local(uri) else None
+        with contextlib.suppress(MlflowException):
+            return str(client.create_experiment(name, artifact_location=location))
+    raise MlflowException(f"cannot create or find the MLflow experiment {name!r} at {uri}")
+
+
+@contextlib.contextmanager
+def tracked_run(
+    root: Path, run_name: str, run_lineage: Lineage, parameters: Mapping[str, Any], tags: Mapping[str, str]
+) -> Iterator[mlflow.ActiveRun]:
+    """An MLflow run with its lineage tags and parameters; marked FAILED if the block raises."""
+    uri = tracking_uri(root)
+    mlflow.set_tracking_uri(uri)
+    experiment = experiment_id(root, uri)
+    with mlflow.start_run(
+        experiment_id=experiment, run_name=run_name, tags={**run_lineage.tags(), **tags}
+    ) as run:
+        mlflow.log_params(dict(parameters))
+        yield run
+
+
+def log_epoch(epoch: int, logs: Mapping[str, float]) -> None:
+    """Per-epoch metrics (loss, accuracy, val_loss, val_accuracy), logged without waiting."""
+    mlflow.log_metrics(dict(logs), step=epoch, synchronous=False)
+
+
+def log_keras_model(model: Any, example: Any, predictions: Any) -> str:
+    """The Keras 3 model (native .keras inside) with a signature and input example; returns its URI.
+
+    Through the `tensorflow` flavor: in MLflow 3.17 the `keras` flavor's save_model writes the input
+    example before creating the model directory, so it fails whenever an example is given. This one
+    saves a Keras 3 model in the .keras format too, with its registered custom layers, and loads it
+    back (mlflow.tensorflow.load_model, or pyfunc) as the same Keras 3 model.
+    """
+    import keras
+    import mlflow.tensorflow
+    import tensorflow as tf
+    from mlflow.models import infer_signature
+
+    info = mlflow.tensorflow.log_model(
+        model,
+        name=MODEL_ARTIFACT,
+        signature=infer_signature(example, predictions),
+        input_example=example,
+        # given, not inferred: inference would load the model again in a subprocess
+        pip_requirements=[f"keras=={keras.__version__}", f"tensorflow=={tf.__version__}"],
+    )
+    return str(info.model_uri)
+
+
+def log_sklearn_model(model: Any, example: Any, predictions: Any, trusted_types: Sequence[str] = ()) -> str:
+    import mlflow.sklearn
+    from mlflow.models import infer_signature
+
+    info = mlflow.sklearn.log_model(
+        model,
+        name=MODEL_ARTIFACT,
+        signature=infer_signature(example, predictions),
+        input_example=example,
+        pyfunc_predict_fn="predict_proba",
+        # skops (MLflow's safe format) loads only the types it is told to trust: our text selector
+        skops_trusted_types=list(trusted_types),
+        pip_requirements=mlflow.sklearn.get_default_pip_requirements(),
+    )
+    return str(info.model_uri)
+
+
+def model_id(model_uri: str) -> str | None:
+    """The LoggedModel id of a "models:/<id>" URI, to link metrics to the model."""
+    return model_uri.removeprefix("models:/") if model_uri.startswith("models:/") else None

@@ -1,0 +1,133 @@
+"""Training one recurrent variant: seeded and deterministic, Adam with gradient clipping, early stopping.
+
+The model comes from the one builder (`model_builder`); this module only fits it and times it. The
+same params and seed give the same weights, hence the same metrics: every random source is seeded
+and TensorFlow is asked for deterministic kernels.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from sentiment.config import TrainingConfig, VariantConfig
+from sentiment.model_builder import build_model, compile_model
+
+PREDICT_BATCH_SIZE = 256
+EpochLogger = Callable[[int, Mapping[str, float]], None]
+
+
+def make_deterministic(seed: int) -> None:
+    """Seed Python, NumPy and TensorFlow, and make TensorFlow's kernels deterministic."""
+    keras.utils.set_random_seed(seed)
+    tf.config.experimental.enable_op_determinism()
+
+
+def progress_verbosity() -> int:
+    """Keras progress bars on a terminal; one line per epoch in logs (a bar redrawn into a file floods it)."""
+    return 1 if sys.stdout.isatty() else 2
+
+
+class EpochLogCallback(keras.callbacks.Callback):
+    """Hands each epoch's logs (loss, accuracy, val_loss, val_accuracy) to `log`, epochs numbered from 1."""
+
+    def __init__(self, log: EpochLogger) -> None:
+        super().__init__()
+        self.log = log
+
+    def on_epoch_end(self, epoch: int, logs: Mapping[str, Any] | None = None) -> None:
+        self.log(epoch + 1, {name: float(value) for name, value in (logs or {}).items()})
+
+
+class TrainingClock(keras.callbacks.Callback):
+    """Seconds spent on training batches only: from each epoch's start to its validation pass."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.seconds = 0.0
+        self._started: float | None = None
+
+    def on_epoch_begin(self, epoch: int, logs: Mapping[str, Any] | None = None) -> None:
+        self._started = time.perf_counter()
+
+    def _stop(self) -> None:
+        if self._started is not None:
+            self.seconds += time.perf_counter() - self._started
+            self._started = None
+
+    def on_test_begin(self, logs: Mapping[str, Any] | None = None) -> None:
+        self._stop()
+
+    def on_epoch_end(self, epoch: int, logs: Mapping[str, Any] | None = None) -> None:
+        self._stop()
+
+
+@dataclass(frozen=True)
+class TrainedModel:
+    model: keras.Model
+    history: dict[str, list[float]]
+    best_epoch: int  # numbered from 1: the epoch whose weights were restored
+    epochs_run: int
+    seconds: float  # on training batches, validation passes excluded
+    samples_per_second: float
+
+    @property
+    def parameters(self) -> int:
+        return int(self.model.count_params())
+
+
+def train(
+    variant: VariantConfig,
+    training: TrainingConfig,
+    arrays: Mapping[str, np.ndarray],
+    vocabulary_size: int,
+    seed: int,
+    name: str = "sentiment",
+    callbacks: Sequence[keras.callbacks.Callback] = (),
+    verbose: int | None = None,
+) -> TrainedModel:
+    """Build, compile and fit one variant on `arrays` (x_train, y_train, x_validation, y_validation).
+
+    Early stopping watches the validation loss and restores the best epoch's weights at the end.
+    """
+    make_deterministic(seed)
+    model = build_model(variant, vocabulary_size, name=name)
+    compile_model(model, training)
+    early_stopping = keras.callbacks.EarlyStopping(
+        monitor="val_loss", patience=training.early_stopping_patience, restore_best_weights=True
+    )
+    clock = TrainingClock()
+    history = model.fit(
+        arrays["x_train"],
+        arrays["y_train"],
+        validation_data=(arrays["x_validation"], arrays["y_validation"]),
+        batch_size=training.batch_size,
+        epochs=training.epochs,
+        shuffle=True,
+        callbacks=[early_stopping, clock, *callbacks],
+        verbose=progress_verbosity() if verbose is None else verbose,
+    )
+    logs = {key: [float(value) for value in values] for key, values in history.history.items()}
+    epochs_run = len(logs.get("loss", []))
+    samples = len(arrays["x_train"]) * epochs_run
+    return TrainedModel(
+        model=model,
+        history=logs,
+        best_epoch=int(early_stopping.best_epoch) + 1,
+        epochs_run=epochs_run,
+        seconds=clock.seconds,
+        samples_per_second=samples / clock.seconds if clock.seconds > 0 else float("nan"),
+    )
+
+
+def predict_probabilities(model: keras.Model, tokens: np.ndarray) -> np.ndarray:
+    """P(positive) for each row of padded token ids, as float64 of shape (rows,)."""
+    output = model.predict(tokens, batch_size=PREDICT_BATCH_SIZE, verbose=0)
+    return np.asarray(output, dtype=np.float64).reshape(-1)

@@ -1,0 +1,171 @@
+"""Helpers for the orchestration tests: a tiny project workspace in a temp git+DVC repository, and real
+Prefect and MLflow servers on 127.0.0.1 started as subprocesses."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+COPIED = ("dvc.yaml", "params.yaml", "prefect.yaml", ".dvcignore", "src/sentiment", "flows")
+
+# Small enough that a pipeline run trains in seconds, big enough for the validation checks to pass.
+TINY_PARAMS: dict[str, Any] = {
+    "source": {"synthetic_reviews": 240},
+    "vocabulary": {"num_words": 400},
+    "sequences": {"max_len": 40},
+    "training": {"epochs": 1, "batch_size": 32, "early_stopping_patience": 0},
+}
+TINY_VARIANT: dict[str, Any] = {"units": [4], "embedding_dim": 8}
+
+
+def _merge(base: dict[str, Any], changes: Mapping[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in changes.items():
+        if isinstance(value, Mapping) and isinstance(merged.get(key), dict):
+            merged[key] = _merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def tiny_params(variants: tuple[str, ...] = ("rnn", "lstm"), **changes: Any) -> dict[str, Any]:
+    """The project's params.yaml, shrunk: tiny data, `variants` only, each a few units, one epoch."""
+    params = yaml.safe_load((PROJECT_ROOT / "params.yaml").read_text(encoding="utf-8"))
+    params = _merge(params, {key: value for key, value in TINY_PARAMS.items() if key in params})
+    if "models" in params:
+        params["models"] = {name: _merge(params["models"][name], TINY_VARIANT) for name in variants}
+    return _merge(params, changes)
+
+
+def git(root: Path, *arguments: str) -> None:
+    subprocess.run(["git", *arguments], cwd=root, check=True, capture_output=True)
+
+
+def make_workspace(root: Path, params: Mapping[str, Any] | None = None, fetch: bool = True) -> Path:
+    """A copy of the project (code, dvc.yaml, prefect.yaml) in a new git + DVC repo with synthetic reviews."""
+    root.mkdir(parents=True, exist_ok=True)
+    for relative in COPIED:
+        source = PROJECT_ROOT / relative
+        if source.is_dir():
+            shutil.copytree(source, root / relative, ignore=shutil.ignore_patterns("__pycache__"))
+        elif source.exists():
+            shutil.copy2(source, root / relative)
+    (root / ".gitignore").write_text(
+        "/data/raw\n.cache/\n/mlflow.db\n/mlruns/\n/mlartifacts/\n__pycache__/\n", encoding="utf-8"
+    )
+    (root / "params.yaml").write_text(yaml.safe_dump(dict(params or tiny_params())), encoding="utf-8")
+    git(root, "init", "--quiet")
+    git(root, "config", "user.email", "test@example.invalid")
+    git(root, "config", "user.name", "test")
+    subprocess.run([BIN / "dvc", "init", "--quiet"], cwd=root, check=True)
+    git(root, "add", "--all")
+    git(root, "commit", "--quiet", "--message", "workspace")
+    if fetch:
+        subprocess.run([BIN / "sentiment", "fetch", "--synthetic"], cwd=root, check=True, capture_output=True)
+    return root
+
+
+def dvc_status(root: Path) -> str:
+    """The text of `dvc status`, run as a user would."""
+    result = subprocess.run([BIN / "dvc", "status"], cwd=root, check=True, capture_output=True, text=True)
+    return result.stdout.strip()
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def wait_for_http(url: str, process: subprocess.Popen[bytes], timeout: float, log: Path) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{url}: server exited with {process.returncode}:\n{log.read_text()[-3000:]}")
+        with contextlib.suppress(OSError), urllib.request.urlopen(url, timeout=2) as response:
+            if response.status == 200:
+                return
+        time.sleep(0.5)
+    raise RuntimeError(f"{url} did not answer within {timeout:.0f} s:\n{log.read_text()[-3000:]}")
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    """Stop a server started with start_new_session, and its children, by its process group."""
+    if process.poll() is None:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+
+def prefect_environment(home: Path, api_url: str) -> dict[str, str]:
+    environment = dict(os.environ)
+    environment.update(
+        PREFECT_HOME=str(home),
+        PREFECT_API_URL=api_url,
+        PREFECT_SERVER_ANALYTICS_ENABLED="false",
+        PREFECT_UI_ENABLED="false",
+        PREFECT_CLI_PROMPT="false",
+        PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
+    )
+    return environment
+
+
+@contextlib.contextmanager
+def spawn(arguments: list[str | Path], log: Path, **options: Any) -> Iterator[subprocess.Popen[bytes]]:
+    """A long-running subprocess in its own process group, logging to `log`, stopped on exit."""
+    with log.open("wb") as output:
+        process = subprocess.Popen(
+            arguments, stdout=output, stderr=subprocess.STDOUT, start_new_session=True, **options
+        )
+    try:
+        yield process
+    finally:
+        stop(process)
+
+
+@contextlib.contextmanager
+def prefect_server(home: Path) -> Iterator[str]:
+    """`prefect server start` on a free port of 127.0.0.1; yields its API URL."""
+    port = free_port()
+    api_url = f"http://127.0.0.1:{port}/api"
+    arguments: list[str | Path] = [BIN / "prefect", "server", "start", "--host", "127.0.0.1"]
+    log = home / "server.log"
+    home.mkdir(parents=True, exist_ok=True)
+    with spawn([*arguments, "--port", str(port)], log, env=prefect_environment(home, api_url)) as process:
+        wait_for_http(f"{api_url}/health", process, timeout=150, log=log)
+        yield api_url
+
+
+@contextlib.contextmanager
+def mlflow_server(directory: Path) -> Iterator[str]:
+    """`mlflow server` with a SQLite database backend on a free port of 127.0.0.1; yields its URI."""
+    directory.mkdir(parents=True, exist_ok=True)
+    port = free_port()
+    arguments: list[str | Path] = [
+        BIN / "mlflow", "server", "--host", "127.0.0.1", "--port", str(port), "--workers", "1",
+        "--backend-store-uri", f"sqlite:///{directory / 'mlflow.db'}",
+        "--artifacts-destination", str(directory / "artifacts"),
+    ]  # fmt: skip
+    log = directory / "server.log"
+    with spawn(arguments, log) as process:
+        wait_for_http(f"http://127.0.0.1:{port}/health", process, timeout=150, log=log)
+        yield f"http://127.0.0.1:{port}"

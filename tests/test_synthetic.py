@@ -1,0 +1,55 @@
+"""Synthetic reviews: deterministic by seed, balanced, in the raw table's shape, needing word order."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from sentiment.cleaning import clean_text
+from sentiment.config import CleaningConfig
+from sentiment.ingest import COLUMNS
+from sentiment.synthetic import synthetic_reviews
+
+
+def test_the_same_seed_gives_the_same_reviews() -> None:
+    pd.testing.assert_frame_equal(synthetic_reviews(120, 0.5, seed=3), synthetic_reviews(120, 0.5, seed=3))
+
+
+def test_another_seed_gives_other_reviews() -> None:
+    first, second = synthetic_reviews(120, 0.5, seed=3), synthetic_reviews(120, 0.5, seed=4)
+    assert (first["text"] != second["text"]).mean() > 0.9
+
+
+@pytest.mark.parametrize(("count", "test_fraction"), [(200, 0.5), (120, 0.25)])
+def test_each_split_is_balanced_and_sized_as_asked(count: int, test_fraction: float) -> None:
+    table = synthetic_reviews(count, test_fraction, seed=1)
+    assert list(table.columns) == list(COLUMNS)
+    assert len(table) == count
+    assert table["review_id"].is_unique
+    assert (table["split"] == "test").sum() == round(count * test_fraction)
+    for _, part in table.groupby("split"):
+        assert part["label"].sum() * 2 == len(part)
+
+
+def test_ratings_follow_the_labels_like_imdb() -> None:
+    table = synthetic_reviews(200, 0.5, seed=2)
+    assert table.loc[table["label"] == 1, "rating"].between(7, 10).all()
+    assert table.loc[table["label"] == 0, "rating"].between(1, 4).all()
+
+
+def test_negation_appears_as_often_in_positive_as_in_negative_reviews() -> None:
+    table = synthetic_reviews(400, 0.5, seed=5)
+    cleaned = table["text"].map(lambda text: set(clean_text(text, CleaningConfig()).split()))
+    negated = cleaned.map(lambda words: bool(words & {"not", "never", "hardly"}))
+    for label in (0, 1):
+        assert 0.35 < negated[table["label"] == label].mean() < 0.65
+
+
+def test_reviews_carry_html_for_cleaning_to_remove() -> None:
+    table = synthetic_reviews(40, 0.5, seed=6)
+    assert table["text"].str.contains("<br />", regex=False).all()
+
+
+def test_too_few_reviews_are_refused() -> None:
+    with pytest.raises(ValueError, match="at least 8"):
+        synthetic_reviews(4, 0.5, seed=0)
