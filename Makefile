@@ -30,6 +30,14 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest
 
+## Speed figures on the shared IMDB archive (../shared/data/imdb), written to BENCHMARKS.md.
+benchmark: $(STAMP)
+	$(BIN)/python benchmarks/preprocessing.py
+
+## The MLflow UI on the project's tracking store (the training runs, the registered model).
+ui: $(STAMP)
+	mlflow ui --backend-store-uri sqlite:///mlflow.db
+
 lint: $(STAMP)
 	$(BIN)/ruff check src flows tests benchmarks
 	$(BIN)/ruff format --check src flows tests benchmarks

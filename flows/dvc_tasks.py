@@ -17,7 +17,7 @@ from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.tasks import exponential_backoff
 
-from sentiment import orchestration, pipeline_inputs, run_report, stages
+from sentiment import orchestration, pipeline_inputs, run_report, stage_runner, stages
 from sentiment.retry_policy import retry_transient
 from sentiment.stages import Workspace
 
@@ -41,8 +41,27 @@ def stage(workspace: Workspace, stage_name: str, environment: dict[str, str] | N
     another process, which does not share the flow's environment.
     """
     orchestration.export_environment(environment or {})
-    function = orchestration.stage_function(stage_name)
+    function = stage_runner.stage_function(stage_name)
     return str(orchestration.run_stage(workspace.root, stage_name, lambda: function(workspace)))
+
+
+@task(
+    name="tracking-store",
+    retries=RETRIES,
+    retry_delay_seconds=exponential_backoff(backoff_factor=RETRY_BACKOFF_SECONDS),
+    retry_condition_fn=retry_transient,
+    cache_policy=NO_CACHE,
+)
+def prepare_tracking(workspace: Workspace, environment: dict[str, str]) -> str:
+    """Create the MLflow store's tables and the experiment once, before models train in parallel.
+
+    Several processes opening a new SQLite store at once would each try to create its tables.
+    Returns the experiment id.
+    """
+    from sentiment import tracking
+
+    orchestration.export_environment(environment)
+    return tracking.experiment_id(workspace.root, tracking.tracking_uri(workspace.root))
 
 
 @task(name="raw-data", cache_policy=NO_CACHE, retries=RETRIES, retry_condition_fn=retry_transient)

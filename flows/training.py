@@ -38,7 +38,7 @@ def training_stages(workspace: Workspace) -> list[str]:
     return [f"train@{variant}" for variant in workspace.params.models] + ["baseline"]
 
 
-@flow(name="training")
+@flow(name="training", task_runner=training_task_runner())
 def training(
     root: str = ".", tracking_uri: str | None = None, pipeline_run: str | None = None
 ) -> dict[str, str]:
@@ -49,6 +49,7 @@ def training(
     """
     workspace = Workspace.load(root)
     environment = run_environment(workspace, tracking_uri, pipeline_run)
+    dvc_tasks.prepare_tracking(workspace, environment)
     futures = {
         name: dvc_tasks.stage.submit(workspace, name, environment) for name in training_stages(workspace)
     }

@@ -24,6 +24,8 @@ Data:
 Prefect:
 - `prefect_harness`: one Prefect test harness (temporary server and database) for the whole session,
   since starting one takes tens of seconds on 2 busy cores. Request it in every test that runs a flow.
+- `orchestration_services`: a real `prefect server start` and `mlflow server` on 127.0.0.1, for the
+  deployment, Dask and fault tests (started once, together; see tests/orchestration_support.py).
 """
 
 from __future__ import annotations
@@ -240,3 +242,13 @@ def prefect_harness() -> Iterator[None]:
             os.environ.pop("PREFECT_SERVER_ANALYTICS_ENABLED", None)
         else:
             os.environ["PREFECT_SERVER_ANALYTICS_ENABLED"] = previous
+
+
+@pytest.fixture(scope="session")
+def orchestration_services(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """A real `prefect server start` and `mlflow server` (SQLite backend) on 127.0.0.1, started together
+    once for the orchestration tests (tests/orchestration_support.py)."""
+    from orchestration_support import services
+
+    with services(tmp_path_factory.mktemp("services")) as running:
+        yield running

@@ -4,6 +4,8 @@ Prefect and MLflow servers on 127.0.0.1 started as subprocesses."""
 from __future__ import annotations
 
 import contextlib
+import dataclasses
+import json
 import os
 import shutil
 import signal
@@ -55,7 +57,7 @@ def git(root: Path, *arguments: str) -> None:
     subprocess.run(["git", *arguments], cwd=root, check=True, capture_output=True)
 
 
-def make_workspace(root: Path, params: Mapping[str, Any] | None = None, fetch: bool = True) -> Path:
+def make_project(root: Path, params: Mapping[str, Any] | None = None, fetch: bool = True) -> Path:
     """A copy of the project (code, dvc.yaml, prefect.yaml) in a new git + DVC repo with synthetic reviews."""
     root.mkdir(parents=True, exist_ok=True)
     for relative in COPIED:
@@ -77,6 +79,48 @@ def make_workspace(root: Path, params: Mapping[str, Any] | None = None, fetch: b
     if fetch:
         subprocess.run([BIN / "sentiment", "fetch", "--synthetic"], cwd=root, check=True, capture_output=True)
     return root
+
+
+def prefect_api(api_url: str) -> contextlib.AbstractContextManager[Any]:
+    """Point this process's Prefect client (and the flows it runs) at the server at `api_url`."""
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    return temporary_settings(updates={PREFECT_API_URL: api_url})
+
+
+def task_runs(flow_run_id: Any) -> list[Any]:
+    """The task runs of a flow run and of its subflows, from the Prefect API."""
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId, FlowRunFilterParentFlowRunId
+
+    with get_client(sync_client=True) as client:
+        runs = client.read_flow_runs(
+            flow_run_filter=FlowRunFilter(parent_flow_run_id=FlowRunFilterParentFlowRunId(any_=[flow_run_id]))
+        )
+        ids = [flow_run_id, *(run.id for run in runs)]
+        return client.read_task_runs(flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=ids)))
+
+
+def artifacts(flow_run_id: Any) -> dict[str, Any]:
+    """The artifacts a flow run published, by key."""
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRunId
+
+    with get_client(sync_client=True) as client:
+        found = client.read_artifacts(
+            artifact_filter=ArtifactFilter(flow_run_id=ArtifactFilterFlowRunId(any_=[flow_run_id]))
+        )
+    return {artifact.key: artifact for artifact in found}
+
+
+def metrics_without_timings(root: Path) -> dict[str, Any]:
+    """Every model's reports/metrics JSON, less the timings (the only figures allowed to differ)."""
+    found = {}
+    for path in sorted((root / "reports/metrics").glob("*.json")):
+        metrics = json.loads(path.read_text(encoding="utf-8"))
+        metrics.pop("speed", None)
+        found[path.stem] = metrics
+    return found
 
 
 def dvc_status(root: Path) -> str:
@@ -142,30 +186,38 @@ def spawn(arguments: list[str | Path], log: Path, **options: Any) -> Iterator[su
         stop(process)
 
 
-@contextlib.contextmanager
-def prefect_server(home: Path) -> Iterator[str]:
-    """`prefect server start` on a free port of 127.0.0.1; yields its API URL."""
-    port = free_port()
-    api_url = f"http://127.0.0.1:{port}/api"
-    arguments: list[str | Path] = [BIN / "prefect", "server", "start", "--host", "127.0.0.1"]
-    log = home / "server.log"
-    home.mkdir(parents=True, exist_ok=True)
-    with spawn([*arguments, "--port", str(port)], log, env=prefect_environment(home, api_url)) as process:
-        wait_for_http(f"{api_url}/health", process, timeout=150, log=log)
-        yield api_url
+@dataclasses.dataclass(frozen=True)
+class Services:
+    prefect_home: Path
+    prefect_api_url: str
+    mlflow_uri: str
 
 
 @contextlib.contextmanager
-def mlflow_server(directory: Path) -> Iterator[str]:
-    """`mlflow server` with a SQLite database backend on a free port of 127.0.0.1; yields its URI."""
-    directory.mkdir(parents=True, exist_ok=True)
-    port = free_port()
-    arguments: list[str | Path] = [
-        BIN / "mlflow", "server", "--host", "127.0.0.1", "--port", str(port), "--workers", "1",
-        "--backend-store-uri", f"sqlite:///{directory / 'mlflow.db'}",
-        "--artifacts-destination", str(directory / "artifacts"),
+def services(directory: Path) -> Iterator[Services]:
+    """`prefect server start` and `mlflow server` (SQLite backend) on free ports of 127.0.0.1.
+
+    Both start at once (each takes tens of seconds on 2 busy cores), then both are awaited.
+    """
+    home, tracking = directory / "prefect", directory / "mlflow"
+    home.mkdir(parents=True)
+    tracking.mkdir(parents=True)
+    prefect_port, mlflow_port = free_port(), free_port()
+    api_url = f"http://127.0.0.1:{prefect_port}/api"
+    mlflow_uri = f"http://127.0.0.1:{mlflow_port}"
+    prefect_arguments: list[str | Path] = [
+        BIN / "prefect", "server", "start", "--host", "127.0.0.1", "--port", str(prefect_port)
     ]  # fmt: skip
-    log = directory / "server.log"
-    with spawn(arguments, log) as process:
-        wait_for_http(f"http://127.0.0.1:{port}/health", process, timeout=150, log=log)
-        yield f"http://127.0.0.1:{port}"
+    mlflow_arguments: list[str | Path] = [
+        BIN / "mlflow", "server", "--host", "127.0.0.1", "--port", str(mlflow_port), "--workers", "1",
+        "--backend-store-uri", f"sqlite:///{tracking / 'mlflow.db'}",
+        "--artifacts-destination", str(tracking / "artifacts"),
+    ]  # fmt: skip
+    prefect_log, mlflow_log = home / "server.log", tracking / "server.log"
+    with (
+        spawn(prefect_arguments, prefect_log, env=prefect_environment(home, api_url)) as prefect,
+        spawn(mlflow_arguments, mlflow_log) as mlflow,
+    ):
+        wait_for_http(f"{api_url}/health", prefect, timeout=240, log=prefect_log)
+        wait_for_http(f"{mlflow_uri}/health", mlflow, timeout=240, log=mlflow_log)
+        yield Services(home, api_url, mlflow_uri)

@@ -22,7 +22,13 @@ TINY_VARIANT: dict[str, Any] = {"cell": "gru", "units": [4], "embedding_dim": 8,
 EASY_PARAMS: dict[str, Any] = {
     "vocabulary": {"num_words": 60},
     "sequences": {"max_len": 24},
-    "training": {"batch_size": 32},
+    "training": {"batch_size": 16, "epochs": 12, "learning_rate": 0.01, "early_stopping_patience": 12},
+    "diagnostics": {
+        "gradient_reviews": 8,
+        "gradient_distance": 10,
+        "probe_words": ["great"],
+        "projector_words": 20,
+    },
 }
 
 
@@ -66,11 +72,16 @@ def easy_workspace(root: Path, variants: dict[str, dict[str, Any]] | None = None
 
 
 def write_validation(workspace: stages.Workspace, success: bool) -> None:
-    """The validation stages' JSON results, as they write them (the stages have their own tests)."""
+    """The validation stages' JSON results and gate file, as they write them (they have their own tests)."""
     for name in stages.VALIDATIONS:
         path = stages.validation_report_path(workspace, name)
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps({"success": success, "failed": 0 if success else 1}), encoding="utf-8")
+    gate = stages.validation_gate_path(workspace)
+    if success:
+        gate.write_text(json.dumps({"passed": True}), encoding="utf-8")
+    else:
+        gate.unlink(missing_ok=True)
 
 
 def train_variant(

@@ -13,12 +13,13 @@ from pathlib import Path
 
 import pytest
 
-from orchestration_support import BIN, PROJECT_ROOT, dvc_status, free_port, make_workspace, tiny_params
+from orchestration_support import BIN, PROJECT_ROOT, dvc_status, free_port, make_project, tiny_params
 from sentiment import orchestration, stages
 from sentiment.config import load_params
 from sentiment.errors import ConfigError, DataError, ValidationFailed
-from sentiment.orchestration import PipelineBusy, StageOutcome, UnknownStage, pipeline_lock, run_stage
+from sentiment.orchestration import PipelineBusy, StageOutcome, pipeline_lock, run_stage
 from sentiment.retry_policy import is_transient
+from sentiment.stage_runner import UnknownStage
 
 PREPROCESSING = ("clean", "vocabulary", "sequences")
 UP_TO_DATE = "Data and pipelines are up to date."
@@ -34,7 +35,7 @@ def run_preprocessing(root: Path) -> dict[str, StageOutcome]:
 
 @pytest.fixture(scope="module")
 def preprocessed(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = make_workspace(tmp_path_factory.mktemp("orchestration") / "workspace", tiny_params())
+    root = make_project(tmp_path_factory.mktemp("orchestration") / "workspace", tiny_params())
     assert dvc_status(root) != UP_TO_DATE  # nothing has run yet
     outcomes = run_preprocessing(root)
     assert outcomes == dict.fromkeys(PREPROCESSING, StageOutcome.RAN)
@@ -59,7 +60,7 @@ def test_an_unchanged_stage_is_not_recomputed(preprocessed: Path) -> None:
 def test_a_param_change_reruns_only_the_stages_that_read_it_and_reverting_restores_from_cache(
     tmp_path: Path,
 ) -> None:
-    root = make_workspace(tmp_path / "workspace", tiny_params())
+    root = make_project(tmp_path / "workspace", tiny_params())
     run_preprocessing(root)
     sequences_file = root / "data/sequences/sequences.npz"
     original = sequences_file.read_bytes()
@@ -83,7 +84,7 @@ def test_a_param_change_reruns_only_the_stages_that_read_it_and_reverting_restor
 
 
 def test_outputs_of_dvc_repro_are_not_recomputed_by_the_flow(tmp_path: Path) -> None:
-    root = make_workspace(tmp_path / "workspace", tiny_params())
+    root = make_project(tmp_path / "workspace", tiny_params())
     subprocess.run([BIN / "dvc", "repro", *PREPROCESSING], cwd=root, check=True, capture_output=True)
     assert run_preprocessing(root) == dict.fromkeys(PREPROCESSING, StageOutcome.UP_TO_DATE)
 
@@ -165,7 +166,7 @@ def test_pipeline_status_is_empty_when_up_to_date(preprocessed: Path) -> None:
 def test_tracked_raw_data_is_pulled_from_the_dvc_remote_on_a_machine_without_it(tmp_path: Path) -> None:
     from sentiment.pipeline_inputs import bring_raw_data
 
-    root = make_workspace(tmp_path / "workspace", tiny_params())
+    root = make_project(tmp_path / "workspace", tiny_params())
     remote = tmp_path / "remote"
     subprocess.run([BIN / "dvc", "remote", "add", "--default", "storage", str(remote)], cwd=root, check=True)
     subprocess.run([BIN / "dvc", "push", "--quiet"], cwd=root, check=True)
@@ -184,7 +185,7 @@ def test_tracked_raw_data_is_pulled_from_the_dvc_remote_on_a_machine_without_it(
 def test_tracked_raw_data_that_was_changed_by_hand_is_not_overwritten(tmp_path: Path) -> None:
     from sentiment.pipeline_inputs import bring_raw_data
 
-    root = make_workspace(tmp_path / "workspace", tiny_params())
+    root = make_project(tmp_path / "workspace", tiny_params())
     source = root / "data/raw/source.json"
     source.write_text('{"edited": true}\n')
     with pytest.raises(DataError, match=r"differs from the version recorded in data\.dvc.*dvc commit"):

@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from conftest import run_command
 from sentiment import cli, registry, stages
-from sentiment.errors import DataError
+from sentiment.config import params_from_mapping
+from sentiment.errors import ConfigError, DataError
 from serving_support import TINY_VARIANT, easy_workspace, registry_snapshot, train_variant, write_validation
 
 pytestmark = pytest.mark.slow
@@ -29,6 +32,24 @@ def test_the_candidate_is_chosen_by_validation_metric_in_its_direction() -> None
     assert registry.choose_candidate({"gru": 0.86, "lstm": 0.88, "rnn": 0.71}, "accuracy") == "lstm"
     assert registry.choose_candidate({"gru": 0.31, "lstm": 0.35}, "loss") == "gru"
     assert registry.choose_candidate({"b": 0.8, "a": 0.8}, "accuracy") == "a"  # ties: deterministic
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "message"),
+    [
+        ("margin", -0.01, "margin must be >= 0"),
+        ("threshold", 1.5, "threshold in \\(0, 1\\)"),
+        ("model_name", "bad name'", "registry.model_name: expected letters"),
+        ("challenger_alias", "champion", "must differ"),
+        ("unknown_key", 1, "unknown key"),
+    ],
+)
+def test_registry_settings_are_checked(
+    params_data: dict[str, Any], key: str, value: object, message: str
+) -> None:
+    params_data["registry"][key] = value
+    with pytest.raises(ConfigError, match=message):
+        params_from_mapping(params_data)
 
 
 def test_gate_needs_the_margin_in_the_metric_direction() -> None:
@@ -113,29 +134,34 @@ def test_better_candidate_promoted_worse_one_challenger_and_rollback_restores(
 
 
 def test_failed_validation_or_training_leaves_the_registry_as_it_was(
-    registry_workspace: stages.Workspace, capsys: pytest.CaptureFixture[str]
+    dvc_project: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    workspace = registry_workspace
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    workspace = easy_workspace(dvc_project, {"tiny": TINY_VARIANT})
     train_variant(workspace, "tiny", epochs=0, seed=1)
-    decision_file = stages.register(workspace)
+    # The stage as dvc.yaml defines it (its inputs come from this test, not from the earlier stages).
+    run_command(dvc_project, "dvc", "repro", "--single-item", "register")
+    assert "reports/registry.json" in (dvc_project / "dvc.lock").read_text(encoding="utf-8")
+    decision_file = workspace.path(workspace.params.paths.reports_dir) / stages.REGISTRY_REPORT
+    assert report(decision_file)["decision"] == "promoted"
     before, decision_before = registry_snapshot(workspace), decision_file.read_text(encoding="utf-8")
     logged_before = _logged_models(workspace)
     outputs = stages.training_outputs(workspace, "tiny")
 
     # A better model, but the data validation of its pipeline run failed.
-    train_variant(workspace, "tiny", epochs=15, seed=2)
+    train_variant(workspace, "tiny", epochs=2, seed=2)
     write_validation(workspace, success=False)
     with pytest.raises(DataError, match="data validation 'text' failed"):
         stages.register(workspace)
     write_validation(workspace, success=True)
 
     # Its training run failed.
-    train_variant(workspace, "tiny", epochs=15, seed=2, status="FAILED")
+    train_variant(workspace, "tiny", epochs=2, seed=2, status="FAILED")
     with pytest.raises(DataError, match="is FAILED, not FINISHED"):
         stages.register(workspace)
 
     # Its training outputs are incomplete (through the CLI, as dvc.yaml runs it).
-    train_variant(workspace, "tiny", epochs=15, seed=2)
+    train_variant(workspace, "tiny", epochs=2, seed=2)
     outputs["metrics"].unlink()
     assert cli.main(["--root", str(workspace.root), "stage", "register"]) == cli.EXIT_USER_ERROR
     assert "metrics of variant 'tiny' not found" in capsys.readouterr().err

@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 
 from sentiment import cli, rest_server, stages
-from serving_support import easy_workspace, train_variant
+from serving_support import easy_workspace
 
 pytestmark = pytest.mark.slow
 
@@ -48,7 +48,7 @@ def champion(tmp_path_factory: pytest.TempPathFactory) -> Iterator[stages.Worksp
     with pytest.MonkeyPatch.context() as patch:
         patch.delenv("MLFLOW_TRACKING_URI", raising=False)
         workspace = easy_workspace(tmp_path_factory.mktemp("serving") / "project")
-        train_variant(workspace, "tiny", epochs=15, seed=2)
+        stages.train(workspace, "tiny")  # the real train stage
         stages.register(workspace)
         yield workspace
 

@@ -3,8 +3,10 @@
 - The tokenizer (`fit_vocabulary`, `encode`, `texts_to_sequences`, `pad_tokenized`, `pad_sequences`)
   against the legacy `tf_keras` `Tokenizer(num_words, oov_token='<OOV>')` and `pad_sequences`, fitted on
   the same cleaned training reviews: same word index, word counts, sequences and padded arrays.
-- The cleaning (an ASCII fast path plus a regex for the rest) against its original two-regex
-  definition, so that speeding it up cannot change a single token.
+- The tokenization (NumPy passes over Arrow buffers) against `str.split()` on texts full of awkward
+  whitespace, where the Keras Tokenizer's own splitting would differ.
+- The cleaning (byte operations and NumPy) against its definition as two regular expressions, as it
+  was first written, so that speeding it up cannot change a single token.
 
 A few thousand reviews of the shared archive keep this to seconds; the tests that need them are skipped,
 with the reason, when ../shared is absent.
@@ -12,6 +14,7 @@ with the reason, when ../shared is absent.
 
 from __future__ import annotations
 
+import random
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -21,11 +24,19 @@ from typing import Any
 import numpy as np
 import pytest
 
-from sentiment import ingest
+from sentiment import ingest, tokens
 from sentiment.cleaning import clean_text, clean_texts, remove_html
 from sentiment.config import CleaningConfig, VocabularyConfig
 from sentiment.sequences import Side, pad_sequences, pad_tokenized
-from sentiment.vocabulary import OOV_INDEX, Vocabulary, encode, fit_vocabulary, texts_to_sequences
+from sentiment.tokens import ASCII_WHITESPACE, NON_ASCII_WHITESPACE
+from sentiment.vocabulary import (
+    OOV_INDEX,
+    Vocabulary,
+    encode,
+    fit_vocabulary,
+    split_texts,
+    texts_to_sequences,
+)
 
 TRAIN_STEP = 15  # every 15th training review: 1,667 (of both labels: rows are sorted by label)
 TEST_STEP = 25  # every 25th test review: 800
@@ -172,10 +183,77 @@ def test_unseen_and_rare_test_words_map_to_oov_as_in_keras(
     assert tokenizer.texts_to_sequences(["the"]) == [[word_index["the"]]]
 
 
+# --- the tokenization against str.split() ------------------------------------------------------
+
+# Words, Unicode letters, emoji, controls that are not whitespace, and every kind of whitespace.
+PIECES = [
+    "a",
+    "b",
+    "é",
+    "²",
+    "😀",
+    "x\x00",
+    "\x7f",
+    "'",
+    " ",
+    " ",
+    "  ",
+    "\t",
+    "\n",
+    "\x1c",
+    "\xa0",
+    "\u3000",
+]
+
+
+def python_tokenizer(train: list[str], num_words: int) -> tuple[list[str], Callable[[str], list[int]]]:
+    """The Keras Tokenizer's semantics on `str.split()` tokens, in plain Python."""
+    counts: dict[str, int] = {}
+    for text in train:
+        for word in text.split():
+            counts[word] = counts.get(word, 0) + 1
+    words = sorted(counts, key=counts.__getitem__, reverse=True)  # stable: ties keep first appearance
+    index = {word: position + 2 for position, word in enumerate(words)}
+    return words, lambda text: [
+        index[word] if index.get(word, num_words) < num_words else OOV_INDEX for word in text.split()
+    ]
+
+
+def test_python_whitespace_is_known() -> None:
+    python_whitespace = {chr(code) for code in range(0x110000) if chr(code).isspace()}
+    assert set(" " + ASCII_WHITESPACE + NON_ASCII_WHITESPACE) == python_whitespace
+
+
+@pytest.mark.parametrize("chunk_bytes", [tokens._CHUNK_BYTES, 5], ids=["default chunks", "tiny chunks"])
+def test_tokens_are_those_of_str_split_whatever_the_whitespace(
+    monkeypatch: pytest.MonkeyPatch, chunk_bytes: int
+) -> None:
+    # Tiny chunks of text put chunk boundaries everywhere, as a long corpus does.
+    monkeypatch.setattr(tokens, "_CHUNK_BYTES", chunk_bytes)
+    generator = random.Random(7)
+    for trial in range(400):
+        # Half the trials use only the space as whitespace (the fast path), half use any.
+        other_whitespace = set(ASCII_WHITESPACE + NON_ASCII_WHITESPACE)
+        pieces = PIECES if trial % 2 else [piece for piece in PIECES if not other_whitespace & set(piece)]
+        texts = [
+            "".join(generator.choices(pieces, k=generator.randint(0, 15)))
+            for _ in range(generator.randint(0, 6))
+        ]
+        train, test = texts[: len(texts) // 2 + 1], texts[len(texts) // 2 :]
+        num_words = generator.choice([2, 4, 100])
+        words, to_sequence = python_tokenizer(train, num_words)
+        vocabulary = fit_vocabulary(train, VocabularyConfig(num_words=num_words))
+        assert list(vocabulary.words) == words, train
+        assert texts_to_sequences(vocabulary, test) == [to_sequence(text) for text in test], test
+        split_words, lengths = split_texts(test)
+        assert split_words.tolist() == [word for text in test for word in text.split()], test
+        assert lengths.tolist() == [len(text.split()) for text in test], test
+
+
 # --- the cleaning against its original definition ------------------------------------------------
 
-# The original cleaning, before its ASCII fast path: every non-word character but the apostrophe
-# (and "_") separates tokens, then apostrophes that do not join two word characters do too.
+# The cleaning as first written, with regular expressions: every non-word character but the apostrophe
+# (and "_") separates tokens, then so do apostrophes that do not join two word characters.
 _SPECIAL = re.compile(r"[^\w']+|_+")
 _STRAY_APOSTROPHE = re.compile(r"(?<!\w)'+|'+(?!\w)")
 
@@ -194,30 +272,43 @@ AWKWARD_TEXTS = [
     "''hello'' 'tis rock'n'roll",
     "don't_stop x_'y __a__ a'_b a'''b a''''b ''' '",
     "it's  fine’s `quoted` ab' cd 'ab",
-    "l'été ça α'β ٣'٤ a²'b Ⅻ'x x\u0301'y İstanbul",
-    "UPPER'Case MiXeD's 10/10 3'4\"",
-    "tabs\tand\nnewlines\x0bvertical\x1cfile\x85next\xa0nbsp",
-    "<br />html<i>tags</i> &amp;quot;ent&#39;s&quot; 5 < 6",
+    "l'été ça α'β ٣'٤ a²'b Ⅻ'x x\u0301'y İstanbul \u212a'K ǅ",
+    "UPPER'Case MiXeD's 10/10 3'4\" ÉCOLE’S «quoted» … — –",
+    "tabs\tand\nnewlines\x0bvertical\x1cfile\x85next\xa0nbsp\u3000ideographic",
+    "<br />html<i>tags</i> &amp;quot;ent&#39;s&quot; 5 < 6 &eacute;t&eacute;",
+    "emoji😀'😀 a😀b controls\x00\x07x lone\ud800surrogate",
     "",
     "   ",
+    "'",
+    "\n",
 ]
+
+
+def test_word_characters_are_the_alphanumeric_ones() -> None:
+    """What the cleaning relies on: for the regex engine, a word character is alphanumeric or "_"."""
+    word = re.compile(r"\w")
+    for code in range(0x110000):
+        character = chr(code)
+        assert bool(word.match(character)) == (character.isalnum() or character == "_"), hex(code)
 
 
 @pytest.mark.parametrize("lowercase", [True, False])
 @pytest.mark.parametrize("html", [True, False])
 def test_cleaning_matches_its_original_definition_on_awkward_text(lowercase: bool, html: bool) -> None:
     config = CleaningConfig(lowercase=lowercase, remove_html=html)
-    for text in AWKWARD_TEXTS:
-        assert clean_text(text, config) == reference_clean(text, config), text
-        # The ASCII fast path and the general path agree: the same text with one non-ASCII word.
-        assert clean_text(text + " é", config) == reference_clean(text + " é", config), text
+    expected = [reference_clean(text, config) for text in AWKWARD_TEXTS]
+    assert [clean_text(text, config) for text in AWKWARD_TEXTS] == expected
+    assert list(clean_texts(AWKWARD_TEXTS, config)) == expected
+    # Every pair of them, in one text, either way round.
+    pairs = [first + second for first in AWKWARD_TEXTS for second in AWKWARD_TEXTS]
+    assert list(clean_texts(pairs, config)) == [reference_clean(text, config) for text in pairs]
 
 
 @pytest.mark.shared_data
 @pytest.mark.parametrize("lowercase", [True, False])
 def test_cleaning_matches_its_original_definition_on_real_reviews(sample: Sample, lowercase: bool) -> None:
     config = CleaningConfig(lowercase=lowercase)
-    assert any(not text.isascii() for text in sample.raw)  # both paths are exercised
-    assert [clean_text(text, config) for text in sample.raw] == [
-        reference_clean(text, config) for text in sample.raw
-    ]
+    assert any(not text.isascii() for text in sample.raw)  # both kinds of review are there
+    expected = [reference_clean(text, config) for text in sample.raw]
+    assert list(clean_texts(sample.raw, config)) == expected
+    assert [clean_text(text, config) for text in sample.raw[::10]] == expected[::10]

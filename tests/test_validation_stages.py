@@ -68,6 +68,9 @@ def test_a_failure_exits_2_with_a_summary_naming_each_expectation_and_rows(
     edit_raw(workspace, "train/pos/101", label=2)
     edit_raw(workspace, "train/neg/102", text=None)
     stages.clean(workspace)
+    stale_gate = stages.validation_gate_path(workspace)  # from an earlier run that passed
+    stale_gate.parent.mkdir(parents=True)
+    stale_gate.write_text('{"passed": true}', encoding="utf-8")
 
     exit_code = cli.main(["--root", str(workspace.root), "stage", "validate_text"])
 
@@ -85,6 +88,7 @@ def test_a_failure_exits_2_with_a_summary_naming_each_expectation_and_rows(
         path.read_text(encoding="utf-8") for path in docs_index(workspace, "text").parent.rglob("*.html")
     )
     assert not workspace.path(workspace.params.paths.vocabulary).exists()
+    assert not stale_gate.exists()
 
 
 def test_a_failed_sequence_validation_removes_the_gate(preprocessed_workspace: stages.Workspace) -> None:

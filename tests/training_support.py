@@ -12,6 +12,7 @@ import mlflow
 from mlflow.tracking import MlflowClient
 
 from conftest import project_params
+from sentiment.tracking import using_tracking_uri
 
 PROBE_WORDS = ["great", "awful", "boring", "notaword"]
 
@@ -48,10 +49,18 @@ def md5_of(path: Path) -> str:
     return hashlib.md5(path.read_bytes()).hexdigest()
 
 
+def store_uri(root: Path) -> str:
+    return f"sqlite:///{root / 'mlflow.db'}"
+
+
 def mlflow_client(root: Path) -> MlflowClient:
-    uri = f"sqlite:///{root / 'mlflow.db'}"
-    mlflow.set_tracking_uri(uri)
-    return MlflowClient(uri)
+    return MlflowClient(store_uri(root))
+
+
+def load_logged_model(root: Path, model_uri: str) -> Any:
+    """The pyfunc of a logged model, read from the workspace's store (the global URI left as it was)."""
+    with using_tracking_uri(store_uri(root)):
+        return mlflow.pyfunc.load_model(model_uri)
 
 
 def runs_of(root: Path, variant: str) -> list[Any]:

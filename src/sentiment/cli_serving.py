@@ -27,7 +27,9 @@ class ReviewRejected(SentimentError):
 def add_commands(commands: Any) -> None:
     """Add the commands to the CLI's subparsers."""
     model_help = "model URI (default: models:/<registry.model_name>@<registry.champion_alias>)"
-    predict = commands.add_parser("predict", help="predict the sentiment of reviews given on the command line")
+    predict = commands.add_parser(
+        "predict", help="predict the sentiment of reviews given on the command line"
+    )
     predict.add_argument("reviews", nargs="+", help="review text (quote it); several reviews are allowed")
     predict.add_argument("--model", help=model_help)
     predict.add_argument("--json", action="store_true", help="print one JSON object per review")

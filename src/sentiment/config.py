@@ -8,6 +8,7 @@ in params.yaml can never be silently ignored.
 from __future__ import annotations
 
 import dataclasses
+import re
 import types
 import typing
 from collections.abc import Mapping
@@ -235,6 +236,9 @@ class RegistryConfig:
             raise ConfigError("registry.unreliable_oov_share: expected a share in (0, 1]")
         if self.champion_alias == self.challenger_alias:
             raise ConfigError("registry: champion_alias and challenger_alias must differ")
+        for name in ("model_name", "champion_alias", "challenger_alias"):
+            if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_.-]*", getattr(self, name)):
+                raise ConfigError(f"registry.{name}: expected letters, digits, '_', '.' or '-'")
 
 
 @dataclass(frozen=True)

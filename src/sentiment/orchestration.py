@@ -27,12 +27,11 @@ from typing import TYPE_CHECKING, Any
 from filelock import FileLock, Timeout
 
 from sentiment.errors import SentimentError
+from sentiment.stage_runner import UnknownStage
 
 if TYPE_CHECKING:
     from dvc.repo import Repo
     from dvc.stage import Stage
-
-    from sentiment.stages import Workspace
 
 logger = logging.getLogger(__name__)
 
@@ -49,10 +48,6 @@ class StageOutcome(enum.StrEnum):
 
 class PipelineBusy(SentimentError):
     """Another pipeline run holds the workspace."""
-
-
-class UnknownStage(SentimentError):
-    """A stage name that dvc.yaml does not define."""
 
 
 @contextlib.contextmanager
@@ -127,21 +122,6 @@ def _restore_from_run_cache(stage: Stage) -> bool:
     except RunCacheNotFoundError:
         return False
     return True
-
-
-def stage_function(stage_name: str) -> Callable[[Workspace], object]:
-    """The function dvc.yaml's stage `stage_name` runs (`sentiment stage NAME [--variant V]`)."""
-    from sentiment import cli
-
-    name, _, item = stage_name.partition("@")
-    if item and name in cli.VARIANT_STAGES:
-        variant_function = cli.VARIANT_STAGES[name]
-        return lambda workspace: variant_function(workspace, item)
-    if not item and name in cli.STAGES:
-        return cli.STAGES[name]
-    raise UnknownStage(
-        f"no stage function for {stage_name!r}: expected one of {sorted(cli.STAGES)} or train@VARIANT"
-    )
 
 
 def stage_is_up_to_date(root: Path, stage_name: str) -> bool:

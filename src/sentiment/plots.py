@@ -64,7 +64,8 @@ def confusion_matrix(counts: np.ndarray, title: str, target: Path) -> Path:
     image = axes.imshow(counts, cmap="Blues")
     for row in range(2):
         for column in range(2):
-            dark = counts[row, column] > counts.max() / 2
+            # white text on the darker half of the colour scale
+            dark = counts[row, column] > (counts.min() + counts.max()) / 2
             axes.text(column, row, f"{counts[row, column]:d}", ha="center", va="center",
                       color="white" if dark else "black")  # fmt: skip
     axes.set_xticks([0, 1], names)

@@ -46,11 +46,13 @@ def _read_json(path: Path, what: str) -> Any:
         raise DataError(f"{what} is not valid JSON ({error}); nothing was registered", path) from None
 
 
-def require_validation_passed(reports: Mapping[str, Path]) -> None:
-    """Every data validation report must exist and say `"success": true`."""
+def require_validation_passed(reports: Mapping[str, Path], gate: Path) -> None:
+    """Every data validation report must exist and say `"success": true`, and the gate file must exist."""
     for name, path in reports.items():
         if _read_json(path, f"validation report '{name}'").get("success") is not True:
             raise DataError(f"data validation '{name}' failed: nothing is registered from this run", path)
+    if not gate.is_file():
+        raise DataError("data validation has not passed for these data: nothing is registered", gate)
 
 
 def read_training_record(variant: str, model: Path, metrics: Path, run: Path) -> TrainingRecord:
@@ -122,9 +124,11 @@ def require_same_preprocessing(
     sequences: Mapping[str, np.ndarray],
 ) -> None:
     """The served code must turn raw test reviews into exactly the pipeline's test sequences."""
-    by_id = test_reviews.set_index("review_id")["text"]
     ids = sequences["ids_test"][:PREPROCESSING_SAMPLE]
-    prepared = prepare_reviews(by_id.loc[ids].tolist(), vocabulary, config)
+    texts = test_reviews.set_index("review_id")["text"].reindex(ids)
+    if texts.isna().any():
+        raise DataError("the sequences' test reviews are not in the raw reviews: run `dvc repro` first")
+    prepared = prepare_reviews(texts.tolist(), vocabulary, config)
     expected = sequences["x_test"][: len(ids)]
     if len(prepared.valid_rows) != len(ids) or not np.array_equal(prepared.sequences, expected):
         raise DataError(

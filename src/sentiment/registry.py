@@ -215,13 +215,15 @@ def register(
         version = existing
     else:
         promote, reason = gate(candidate.test_score, champion_score, config.comparison_metric, config.margin)
+        if champion is not None:
+            reason = f"{reason}; champion was version {champion.version}, its score {score_source}"
         version = existing or registry.create_version(log_model(), candidate)
         outcome = "promoted" if promote else "challenger"
         if promote:
             registry.promote(version, reason)
         else:
             registry.make_challenger(version)
-    if outcome != "rejected":
+    if outcome in ("promoted", "challenger"):  # an unchanged or rejected version keeps its record
         for key, value in {"decision": outcome, "decision_reason": reason, "decided_at": utc_now()}.items():
             client.set_model_version_tag(config.model_name, str(version.version), key, value)
         client.update_model_version(

@@ -38,10 +38,12 @@ def pad_tokenized(
     # comes from its text's source start plus the same rank: rank = k - (kept ids of earlier texts).
     kept_before = np.cumsum(kept) - kept
     position = np.arange(int(kept.sum()), dtype=np.int64)
+    target = np.repeat(target_starts - kept_before, kept)
+    target += position
+    source = np.repeat(source_starts - kept_before, kept)
+    source += position
     padded = np.full(count * max_len, PADDING_INDEX, dtype=np.int32)
-    padded[np.repeat(target_starts - kept_before, kept) + position] = tokenized.ids[
-        np.repeat(source_starts - kept_before, kept) + position
-    ]
+    padded[target] = tokenized.ids[source]
     return padded.reshape(count, max_len)
 
 

@@ -253,10 +253,11 @@ def validation_report_path(workspace: Workspace, name: str) -> Path:
 
 
 def validation_gate_path(workspace: Workspace) -> Path:
-    """Written only when all data passed validation: what training depends on.
+    """The file training depends on: written by validate_sequences only when all data passed.
 
-    It names the digests of the validated vocabulary and sequences, not thresholds or results, so a
-    change of a validation threshold that still passes leaves it, and the trained models, unchanged.
+    Both validation stages remove it first, so it never outlives a failed validation. It names the
+    digests of the validated vocabulary and sequences, not thresholds or results, so a change of a
+    validation threshold that still passes leaves it, and the trained models, unchanged.
     """
     return workspace.path(workspace.params.paths.reports_dir) / VALIDATION_DIR / VALIDATION_GATE
 
@@ -266,6 +267,7 @@ def validate_text(workspace: Workspace) -> Path:
     from sentiment.validation import text_checks
 
     params = workspace.params
+    validation_gate_path(workspace).unlink(missing_ok=True)  # no stale "passed" while validating
     raw, cleaned = read_raw(workspace), read_clean(workspace)
     checks = text_checks.text_checks(raw, cleaned, params.cleaning, params.validation)
     metrics = text_checks.text_metrics(raw, cleaned, params.validation)
@@ -281,7 +283,7 @@ def validate_sequences(workspace: Workspace) -> Path:
 
     params = workspace.params
     gate = validation_gate_path(workspace)
-    gate.unlink(missing_ok=True)  # a failed validation leaves no stale "passed" behind
+    gate.unlink(missing_ok=True)  # no stale "passed" while validating, nor after a failure
     vocabulary_path = workspace.path(params.paths.vocabulary)
     try:
         vocabulary_data = json.loads(vocabulary_path.read_text(encoding="utf-8"))
@@ -446,7 +448,7 @@ def register(workspace: Workspace) -> Path:
 
     params = workspace.params
     reports = {name: validation_report_path(workspace, name) for name in VALIDATIONS}
-    registration.require_validation_passed(reports)
+    registration.require_validation_passed(reports, validation_gate_path(workspace))
     records = {
         variant: registration.read_training_record(variant, **training_outputs(workspace, variant))
         for variant in params.models

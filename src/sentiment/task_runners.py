@@ -1,9 +1,12 @@
 """Where the training tasks run: threads of the flow's process, or the workers of a Dask cluster.
 
 `dask_address` (a flow parameter, else the SENTIMENT_DASK_ADDRESS environment variable) picks:
-- unset: a thread pool in the flow's own process (TensorFlow releases the GIL while it trains);
+- unset: a pool of SENTIMENT_TRAINING_THREADS (default 2) threads in the flow's process;
 - `local` or `local:N`: a new Dask LocalCluster of N worker processes (default 2), one thread each;
 - `tcp://host:8786` (any scheduler address): an existing Dask cluster, through prefect-dask.
+
+Either way each model trains in a fresh process of its own, started by its task
+(`sentiment.stage_runner`): threads are enough to run them side by side.
 """
 
 from __future__ import annotations
@@ -16,6 +19,8 @@ from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
 from sentiment.errors import ConfigError
 
 DASK_ADDRESS_VARIABLE = "SENTIMENT_DASK_ADDRESS"
+THREADS_VARIABLE = "SENTIMENT_TRAINING_THREADS"
+DEFAULT_THREADS = 2  # models trained at once on this machine
 LOCAL_CLUSTER = "local"
 DEFAULT_LOCAL_WORKERS = 2
 
@@ -38,17 +43,23 @@ def local_cluster_workers(address: str) -> int | None:
     return int(count)
 
 
-def training_task_runner(dask_address: str | None = None, max_threads: int | None = None) -> TaskRunner[Any]:
+def local_threads() -> int:
+    value = os.environ.get(THREADS_VARIABLE, str(DEFAULT_THREADS))
+    if not value.isdigit() or int(value) < 1:
+        raise ConfigError(f"{THREADS_VARIABLE}: expected a positive integer, got {value!r}")
+    return int(value)
+
+
+def training_task_runner(dask_address: str | None = None) -> TaskRunner[Any]:
     """The task runner for the training flow (see the module docstring)."""
     address = resolve_dask_address(dask_address)
     if address is None:
-        return ThreadPoolTaskRunner(max_workers=max_threads)
+        return ThreadPoolTaskRunner(max_workers=local_threads())
     from prefect_dask import DaskTaskRunner
 
     workers = local_cluster_workers(address)
     if workers is None:
         return DaskTaskRunner(address=address)
-    # Worker processes, not threads: each trains one variant at a time with its own TensorFlow runtime.
     return DaskTaskRunner(
         cluster_class="distributed.LocalCluster",
         cluster_kwargs={"n_workers": workers, "threads_per_worker": 1, "processes": True},

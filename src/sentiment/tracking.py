@@ -33,6 +33,7 @@ from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 
 from sentiment.config import Params
+from sentiment.errors import SentimentError
 
 TRACKING_URI_VARIABLE = "MLFLOW_TRACKING_URI"
 EXPERIMENT_VARIABLE = "MLFLOW_EXPERIMENT_NAME"
@@ -42,6 +43,10 @@ LOCAL_STORE = "mlflow.db"
 LOCAL_ARTIFACTS = "mlruns"
 MODEL_ARTIFACT = "model"
 UNKNOWN = "unknown"
+
+
+class TrackingError(SentimentError):
+    """The MLflow tracking store cannot be used (a server down, a store that cannot be written)."""
 
 
 def tracking_uri(root: Path) -> str:
@@ -171,16 +176,40 @@ def experiment_id(root: Path, uri: str) -> str:
 
 
 @contextlib.contextmanager
+def using_tracking_uri(uri: str) -> Iterator[None]:
+    """MLflow's global tracking URI set to `uri` for the block, then put back as it was.
+
+    mlflow.set_tracking_uri also exports MLFLOW_TRACKING_URI (for subprocesses): left set, it would
+    send every later run in this process, e.g. of another workspace, to this store.
+    """
+    previous = os.environ.get(TRACKING_URI_VARIABLE)
+    mlflow.set_tracking_uri(uri)
+    try:
+        yield
+    finally:
+        # None unsets both the global and the environment variable
+        mlflow.set_tracking_uri(previous)  # type: ignore[arg-type]
+
+
+@contextlib.contextmanager
 def tracked_run(
     root: Path, run_name: str, run_lineage: Lineage, parameters: Mapping[str, Any], tags: Mapping[str, str]
 ) -> Iterator[mlflow.ActiveRun]:
     """An MLflow run with its lineage tags and parameters; marked FAILED if the block raises."""
     uri = tracking_uri(root)
-    mlflow.set_tracking_uri(uri)
-    experiment = experiment_id(root, uri)
-    with mlflow.start_run(
-        experiment_id=experiment, run_name=run_name, tags={**run_lineage.tags(), **tags}
-    ) as run:
+    try:
+        experiment = experiment_id(root, uri)
+    except (MlflowException, OSError) as error:
+        raise TrackingError(
+            f"cannot use the MLflow tracking store {uri} ({TRACKING_URI_VARIABLE} when set, else the "
+            f"workspace's {LOCAL_STORE}): {str(error).splitlines()[0]}"
+        ) from None
+    with (
+        using_tracking_uri(uri),
+        mlflow.start_run(
+            experiment_id=experiment, run_name=run_name, tags={**run_lineage.tags(), **tags}
+        ) as run,
+    ):
         mlflow.log_params(dict(parameters))
         yield run
 

@@ -6,8 +6,9 @@ Keras 3 dropped `keras.preprocessing.text.Tokenizer`; this module reproduces wha
   by first appearance in the training text;
 - the word index keeps every word seen, but `texts_to_sequences` maps a word whose index is at or
   above `num_words`, or a word never seen, to the OOV index.
-The work is vectorised (Arrow splitting and hashing, NumPy counting) instead of a Python loop per token:
-several times faster than the Keras Tokenizer, with the same output (tests/test_tokenizer_differential.py).
+The work is vectorised (tokens found by `sentiment.tokens` without a Python object each, hashed by
+Arrow, counted by NumPy) instead of a Python loop per token: several times faster than the Keras
+Tokenizer, with the same output (tests/test_tokenizer_differential.py; figures in BENCHMARKS.md).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from sentiment.config import VocabularyConfig
+from sentiment.tokens import word_keys, words_of
 
 PADDING_INDEX = 0
 OOV_INDEX = 1
@@ -90,47 +92,28 @@ class Vocabulary:
         )
 
 
-def _token_array(texts: Sequence[str]) -> tuple[pa.Array, np.ndarray]:
-    """Whitespace-split every text: (all tokens as one Arrow string array, tokens per text).
-
-    The tokens are exactly those of `str.split()`: Arrow's Unicode whitespace is Python's, but Arrow
-    also yields an empty token for leading or trailing whitespace, which is dropped here.
-    """
-    try:
-        array = pa.array(texts, type=pa.large_string())
-    except (pa.ArrowInvalid, pa.ArrowTypeError) as error:
-        raise TypeError(f"texts must be strings: {error}") from None
-    if array.null_count:
-        raise TypeError("texts must be strings, got None")
-    lists = pc.utf8_split_whitespace(array)
-    tokens = lists.flatten()
-    lengths = np.diff(lists.offsets.to_numpy()).astype(np.int64)
-    if len(tokens) and pc.min(pc.binary_length(tokens)).as_py() == 0:
-        nonempty = pc.greater(pc.binary_length(tokens), 0)
-        parents = pc.list_parent_indices(lists).to_numpy()
-        lengths = np.bincount(parents[nonempty.to_numpy(zero_copy_only=False)], minlength=len(texts))
-        tokens = tokens.filter(nonempty)
-    return tokens, lengths.astype(np.int64)
-
-
 def split_texts(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
     """Whitespace-split every text: (all tokens as one object array, tokens per text)."""
-    tokens, lengths = _token_array(texts)
-    return tokens.to_numpy(zero_copy_only=False), lengths
+    keys, lengths = word_keys(texts)
+    return words_of(keys).to_numpy(zero_copy_only=False), lengths
 
 
 def fit_vocabulary(texts: Sequence[str], config: VocabularyConfig) -> Vocabulary:
     """Fit the word index on cleaned, space-separated texts (the training split only)."""
     if config.num_words < 2:
         raise ValueError(f"vocabulary.num_words must be at least 2 (padding and OOV), got {config.num_words}")
-    tokens, _ = _token_array(texts)
-    # dictionary_encode numbers distinct words in order of first appearance, so a stable sort by
+    keys, _ = word_keys(texts)
+    # dictionary_encode numbers distinct keys in order of first appearance. Keys of one word (which
+    # differ in the spaces after it) merge in the order of their first appearance, so a stable sort by
     # descending count breaks ties by first appearance, as the Keras Tokenizer does.
-    encoded = pc.dictionary_encode(tokens)
-    counts = np.bincount(encoded.indices.to_numpy(), minlength=len(encoded.dictionary))
+    by_key = pc.dictionary_encode(keys)
+    key_counts = np.bincount(by_key.indices.to_numpy(), minlength=len(by_key.dictionary))
+    by_word = pc.dictionary_encode(words_of(by_key.dictionary))
+    counts = np.bincount(by_word.indices.to_numpy(), weights=key_counts, minlength=len(by_word.dictionary))
+    counts = counts.astype(np.int64)
     order = np.argsort(-counts, kind="stable")
     return Vocabulary(
-        words=tuple(encoded.dictionary.take(pa.array(order)).to_pylist()),
+        words=tuple(by_word.dictionary.take(pa.array(order)).to_pylist()),
         counts=tuple(counts[order].tolist()),
         num_words=config.num_words,
         oov_token=config.oov_token,
@@ -140,12 +123,14 @@ def fit_vocabulary(texts: Sequence[str], config: VocabularyConfig) -> Vocabulary
 
 def encode(vocabulary: Vocabulary, texts: Sequence[str]) -> TokenizedTexts:
     """Map cleaned texts to token ids: rare (index >= num_words) and unseen words become OOV."""
-    tokens, lengths = _token_array(texts)
-    # Only words below num_words can appear in the output: look up just those.
-    kept_words = pa.array(vocabulary.words[: max(vocabulary.num_words - 2, 0)], type=pa.large_string())
-    positions = pc.index_in(tokens, value_set=kept_words)
-    ids = pc.fill_null(pc.add(positions, pa.scalar(2, pa.int32())), OOV_INDEX)
-    return TokenizedTexts(ids=ids.to_numpy(zero_copy_only=False, writable=True), lengths=lengths)
+    keys, lengths = word_keys(texts)
+    by_key = pc.dictionary_encode(keys)
+    # Look up each distinct key once, and only among the words below num_words (the others are OOV).
+    kept_words = pa.array(vocabulary.words[: max(vocabulary.num_words - 2, 0)], type=by_key.dictionary.type)
+    positions = pc.index_in(words_of(by_key.dictionary), value_set=kept_words)
+    key_ids = pc.fill_null(pc.add(positions, pa.scalar(2, pa.int32())), OOV_INDEX).to_numpy()
+    ids = np.take(key_ids.astype(np.int32), by_key.indices.to_numpy())
+    return TokenizedTexts(ids=ids, lengths=lengths)
 
 
 def texts_to_sequences(vocabulary: Vocabulary, texts: Sequence[str]) -> list[list[int]]:

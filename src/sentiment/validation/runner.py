@@ -15,7 +15,7 @@ from typing import Any
 
 import great_expectations as gx
 import pandas as pd
-from great_expectations.checkpoint import UpdateDataDocsAction
+from great_expectations.checkpoint import UpdateDataDocsAction, ValidationAction
 from great_expectations.core.run_identifier import RunIdentifier
 from great_expectations.data_context.types.base import (
     DataContextConfig,
@@ -72,7 +72,9 @@ def run_checks(
     context = _context(docs_directory)
     source = context.data_sources.add_pandas(DATA_SOURCE)
     run_id = RunIdentifier(run_name=run_name)
-    actions = [] if docs_directory is None else [UpdateDataDocsAction(name="update_data_docs")]
+    actions: list[ValidationAction] = []
+    if docs_directory is not None:
+        actions.append(UpdateDataDocsAction(name="update_data_docs"))
     outcomes: list[ExpectationOutcome] = []
     for check in checks:
         batch = source.add_dataframe_asset(check.name).add_batch_definition_whole_dataframe(check.name)

@@ -1,0 +1,44 @@
+"""Training: early stopping on the validation loss restores the best epoch's weights; each epoch's logs
+reach the tracker. (Determinism, across processes, is tested with the training stage.)"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from sentiment import training
+from sentiment.config import TrainingConfig, VariantConfig
+
+VARIANT = VariantConfig(cell="gru", units=(4,), embedding_dim=4, pooling="max")
+
+
+def contradicting_arrays() -> dict[str, np.ndarray]:
+    """Validation = the training reviews with opposite labels: the better the fit, the worse val_loss."""
+    generator = np.random.default_rng(0)
+    tokens = generator.integers(1, 30, size=(64, 8)).astype(np.int32)
+    labels = generator.integers(0, 2, size=64).astype(np.int32)
+    return {"x_train": tokens, "y_train": labels, "x_validation": tokens, "y_validation": 1 - labels}
+
+
+def test_early_stopping_restores_the_best_epoch_and_every_epoch_is_logged() -> None:
+    config = TrainingConfig(learning_rate=0.05, batch_size=16, epochs=6, early_stopping_patience=1)
+    arrays = contradicting_arrays()
+    received: list[tuple[int, dict[str, float]]] = []
+    callback = training.EpochLogCallback(lambda epoch, logs: received.append((epoch, dict(logs))))
+    trained = training.train(
+        VARIANT, config, arrays, vocabulary_size=30, seed=3, callbacks=[callback], verbose=0
+    )
+
+    val_losses = trained.history["val_loss"]
+    assert trained.epochs_run < config.epochs, "val_loss rose, so training stopped early"
+    assert trained.best_epoch == int(np.argmin(val_losses)) + 1 < trained.epochs_run
+    restored = trained.model.evaluate(
+        arrays["x_validation"], arrays["y_validation"], verbose=0, return_dict=True
+    )
+    assert restored["loss"] == pytest.approx(min(val_losses), rel=1e-4)
+    assert restored["loss"] != pytest.approx(val_losses[-1], rel=1e-4)
+    assert trained.samples_per_second > 0 and trained.parameters == trained.model.count_params()
+
+    assert [epoch for epoch, _ in received] == list(range(1, trained.epochs_run + 1))
+    assert [logs["val_loss"] for _, logs in received] == pytest.approx(val_losses)
+    assert {"loss", "accuracy", "val_loss", "val_accuracy"} <= set(received[0][1])
