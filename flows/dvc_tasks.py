@@ -15,25 +15,13 @@ from typing import Any
 from prefect import task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
-from prefect.tasks import exponential_backoff
 
 from sentiment import orchestration, pipeline_inputs, run_report, stage_runner, stages
-from sentiment.retry_policy import retry_transient
+from sentiment.retry_policy import task_retry_options
 from sentiment.stages import Workspace
 
-RETRIES = 3
-RETRY_BACKOFF_SECONDS = 10.0  # then 20 s and 40 s
 
-
-@task(
-    name="stage",
-    task_run_name="{stage_name}",
-    retries=RETRIES,
-    retry_delay_seconds=exponential_backoff(backoff_factor=RETRY_BACKOFF_SECONDS),
-    retry_jitter_factor=0.2,
-    retry_condition_fn=retry_transient,
-    cache_policy=NO_CACHE,
-)
+@task(name="stage", task_run_name="{stage_name}", cache_policy=NO_CACHE, **task_retry_options())
 def stage(workspace: Workspace, stage_name: str, environment: dict[str, str] | None = None) -> str:
     """Bring dvc.yaml's `stage_name` up to date; returns what happened (ran, restored, up to date).
 
@@ -45,13 +33,7 @@ def stage(workspace: Workspace, stage_name: str, environment: dict[str, str] | N
     return str(orchestration.run_stage(workspace.root, stage_name, lambda: function(workspace)))
 
 
-@task(
-    name="tracking-store",
-    retries=RETRIES,
-    retry_delay_seconds=exponential_backoff(backoff_factor=RETRY_BACKOFF_SECONDS),
-    retry_condition_fn=retry_transient,
-    cache_policy=NO_CACHE,
-)
+@task(name="tracking-store", cache_policy=NO_CACHE, **task_retry_options())
 def prepare_tracking(workspace: Workspace, environment: dict[str, str]) -> str:
     """Create the MLflow store's tables and the experiment once, before models train in parallel.
 
@@ -64,7 +46,7 @@ def prepare_tracking(workspace: Workspace, environment: dict[str, str]) -> str:
     return tracking.experiment_id(workspace.root, tracking.tracking_uri(workspace.root))
 
 
-@task(name="raw-data", cache_policy=NO_CACHE, retries=RETRIES, retry_condition_fn=retry_transient)
+@task(name="raw-data", cache_policy=NO_CACHE, **task_retry_options())
 def raw_data(workspace: Workspace, source: str) -> str:
     """The raw reviews from `source`: tracked (data.dvc), download, synthetic or an archive path."""
     return pipeline_inputs.bring_raw_data(workspace, source)
@@ -97,8 +79,9 @@ def publish_validation_summary(workspace: Workspace) -> str:
 
 @task(name="model-comparison", cache_policy=NO_CACHE)
 def publish_model_comparison(workspace: Workspace, outcomes: dict[str, str]) -> list[dict[str, str]]:
-    """A table of the models' metrics with links to their MLflow runs and the registry's decision."""
-    variants = list(workspace.params.models)
+    """A table of the models' metrics (every variant and the baseline) with links to their MLflow runs
+    and the registry's decision, the registry's decision in words, and what each stage did."""
+    variants = [*workspace.params.models, stages.BASELINE]
     outputs = {variant: stages.training_outputs(workspace, variant) for variant in variants}
     metrics = {variant: _read_json(paths["metrics"]) or {} for variant, paths in outputs.items()}
     runs = {variant: _read_json(paths["run"]) or {} for variant, paths in outputs.items()}

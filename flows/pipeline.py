@@ -1,11 +1,12 @@
-"""The whole pipeline as one Prefect flow: data, preprocessing, validation, training of every variant,
-evaluation and registration, the stages of dvc.yaml in its order.
+"""The whole pipeline as one Prefect flow: data, preprocessing and validation (the preprocessing flow),
+training and evaluation of every variant (the training flow), registration: dvc.yaml's stages in order.
 
-DVC decides, stage by stage, what runs (`flows.dvc_tasks.stage`), so after a run `dvc status` reports
-the pipeline up to date, and a run with nothing changed recomputes nothing. One run at a time holds the
-workspace (`sentiment.orchestration.pipeline_lock`); the variants train concurrently on the training
-flow's task runner (threads here, or a Dask cluster with `dask_address`). The deployments in
-prefect.yaml schedule this flow; run it once with `python -m flows.pipeline` (`--help` for options).
+DVC decides, stage by stage, what runs (`sentiment.orchestration.run_stage`), so after a run
+`dvc status` reports the pipeline up to date, and a run with nothing changed recomputes nothing. One
+run at a time holds the workspace (`sentiment.orchestration.pipeline_lock`); the variants train
+concurrently on the training flow's task runner (threads here, or a Dask cluster with `dask_address`),
+each in a process of its own. The deployments in prefect.yaml schedule this flow; run it once with
+`python -m flows.pipeline` (`--help` for the options).
 """
 
 from __future__ import annotations
@@ -19,13 +20,11 @@ from prefect import flow
 from prefect.runtime import flow_run
 
 from flows import dvc_tasks
+from flows.preprocessing import preprocessing
 from flows.training import run_environment, training
 from sentiment import orchestration, stages
 from sentiment.stages import Workspace
 from sentiment.task_runners import training_task_runner
-
-# Before training, in dvc.yaml's order (validate_text gates the vocabulary; validate_sequences training).
-DATA_STAGES = ("clean", "validate_text", "vocabulary", "sequences", "validate_sequences")
 
 
 @flow(name="pipeline")
@@ -56,15 +55,17 @@ def pipeline(
         tracking_uri = tracking_uri or stages.mlflow_uri(workspace)
         pipeline_run = f"prefect-{flow_run.id}"
         environment = run_environment(workspace, tracking_uri, pipeline_run)
-        try:
-            for name in DATA_STAGES:
-                outcomes[name] = dvc_tasks.stage(workspace, name, environment)
-        finally:
-            dvc_tasks.publish_validation_summary(workspace)
-        trainer = training.with_options(task_runner=training_task_runner(dask_address))
-        outcomes.update(trainer(str(workspace_root), tracking_uri=tracking_uri, pipeline_run=pipeline_run))
-        outcomes["register"] = dvc_tasks.stage(workspace, "register", environment)
-        dvc_tasks.publish_model_comparison(workspace, outcomes)
+        with orchestration.environment(environment):
+            try:
+                outcomes.update(preprocessing(root=str(workspace_root)))
+            finally:
+                dvc_tasks.publish_validation_summary(workspace)
+            trainer = training.with_options(task_runner=training_task_runner(dask_address))
+            outcomes.update(
+                trainer(str(workspace_root), tracking_uri=tracking_uri, pipeline_run=pipeline_run)
+            )
+            outcomes["register"] = dvc_tasks.stage(workspace, "register", environment)
+            dvc_tasks.publish_model_comparison(workspace, outcomes)
     return outcomes
 
 

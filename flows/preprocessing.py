@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Sequence
+from pathlib import Path
 
 from prefect import flow
 
@@ -28,10 +29,10 @@ def preprocessing(
 ) -> dict[str, str]:
     """Prepare the padded sequences; with `fetch`, obtain the raw reviews first (as `sentiment fetch`).
 
-    Returns the file each stage wrote, by stage name.
+    Returns the file each stage wrote, by stage name ("up to date" for a stage DVC did not rerun).
     """
     workspace = Workspace.load(root, params_file)
-    outputs = {}
+    outputs: dict[str, Path | None] = {}
     if fetch:
         outputs["fetch"] = tasks.fetch(workspace, archive=archive, synthetic=synthetic, record=record)
     outputs["clean"] = tasks.clean(workspace)
@@ -39,7 +40,7 @@ def preprocessing(
     outputs["vocabulary"] = tasks.vocabulary(workspace)
     outputs["sequences"] = tasks.sequences(workspace)
     outputs["validate_sequences"] = tasks.validate_sequences(workspace)
-    return {name: str(path) for name, path in outputs.items()}
+    return {name: str(path) if path else "up to date" for name, path in outputs.items()}
 
 
 def main(argv: Sequence[str] | None = None) -> None:

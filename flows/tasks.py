@@ -13,15 +13,31 @@ from pathlib import Path
 from prefect import Task, task
 from prefect.cache_policies import NO_CACHE
 
-from sentiment import stages
+from sentiment import orchestration, stages
+from sentiment.retry_policy import task_retry_options
 from sentiment.stages import Workspace
 
 StageFunction = Callable[[Workspace], Path]
 
 
-def stage_task(stage: StageFunction) -> Task[[Workspace], Path]:
-    """The Prefect task for a stage function that takes only the workspace, named after the stage."""
-    return task(name=stage.__name__, cache_policy=NO_CACHE)(stage)
+def stage_task(stage: StageFunction) -> Task[[Workspace], Path | None]:
+    """The Prefect task for a stage function that takes only the workspace, named after the stage.
+
+    In a DVC project the stage goes through DVC (`sentiment.orchestration.run_stage`): it runs only when
+    DVC finds it out of date, and dvc.lock then records its outputs, so `dvc status` agrees with the
+    flow. Returns the path the stage wrote, or None when DVC found it up to date.
+    """
+    name = stage.__name__
+
+    def run_through_dvc(workspace: Workspace) -> Path | None:
+        written: list[Path] = []
+        orchestration.run_stage(workspace.root, name, lambda: written.append(stage(workspace)))
+        return written[0] if written else None
+
+    run_through_dvc.__name__ = run_through_dvc.__qualname__ = name
+    run_through_dvc.__doc__ = stage.__doc__
+    # Retried only on transient failures (DVC's lock busy, ...): a failed validation fails at once.
+    return task(name=name, cache_policy=NO_CACHE, **task_retry_options())(run_through_dvc)
 
 
 @task(name="fetch", cache_policy=NO_CACHE)

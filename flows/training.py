@@ -12,15 +12,17 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Sequence
+from typing import Any
 
 from prefect import flow
 from prefect.futures import wait
 from prefect.runtime import flow_run
+from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
 
 from flows import dvc_tasks
 from sentiment import stages, tracking
 from sentiment.stages import Workspace
-from sentiment.task_runners import training_task_runner
+from sentiment.task_runners import DEFAULT_THREADS, training_task_runner
 
 
 def run_environment(
@@ -38,7 +40,11 @@ def training_stages(workspace: Workspace) -> list[str]:
     return [f"train@{variant}" for variant in workspace.params.models] + ["baseline"]
 
 
-@flow(name="training", task_runner=training_task_runner())
+# Threads by default; `training_task_runner` (main, the pipeline) picks a Dask cluster when asked.
+THREADS: TaskRunner[Any] = ThreadPoolTaskRunner(max_workers=DEFAULT_THREADS)
+
+
+@flow(name="training", task_runner=THREADS)
 def training(
     root: str = ".", tracking_uri: str | None = None, pipeline_run: str | None = None
 ) -> dict[str, str]:

@@ -7,6 +7,7 @@ import contextlib
 import dataclasses
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -81,11 +82,24 @@ def make_project(root: Path, params: Mapping[str, Any] | None = None, fetch: boo
     return root
 
 
-def prefect_api(api_url: str) -> contextlib.AbstractContextManager[Any]:
-    """Point this process's Prefect client (and the flows it runs) at the server at `api_url`."""
-    from prefect.settings import PREFECT_API_URL, temporary_settings
+@contextlib.contextmanager
+def prefect_api(api_url: str) -> Iterator[None]:
+    """Point this process's Prefect client (and the flows it runs) at the server at `api_url`.
 
-    return temporary_settings(updates={PREFECT_API_URL: api_url})
+    Task-run states travel as events through a process-wide worker bound to the API it started with:
+    drained on entry and exit, so that events go to this server, and later ones to the next.
+    """
+    from prefect.events.worker import EventsWorker
+    from prefect.settings import PREFECT_API_URL, PREFECT_LOGGING_TO_API_ENABLED, temporary_settings
+
+    EventsWorker.drain_all()
+    # Logs stay local: shipped in the background, they could outlive the server at the session's end.
+    settings = {PREFECT_API_URL: api_url, PREFECT_LOGGING_TO_API_ENABLED: False}
+    with temporary_settings(updates=settings):
+        try:
+            yield
+        finally:
+            EventsWorker.drain_all()
 
 
 def task_runs(flow_run_id: Any) -> list[Any]:
@@ -99,6 +113,11 @@ def task_runs(flow_run_id: Any) -> list[Any]:
         )
         ids = [flow_run_id, *(run.id for run in runs)]
         return client.read_task_runs(flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=ids)))
+
+
+def runs_by_name(runs: list[Any]) -> dict[str, Any]:
+    """Task runs by task name: Prefect names a run `<task>-<3 hex digits>` unless the task names it."""
+    return {re.sub(r"-[0-9a-f]{3}$", "", run.name): run for run in runs}
 
 
 def artifacts(flow_run_id: Any) -> dict[str, Any]:
@@ -123,9 +142,11 @@ def metrics_without_timings(root: Path) -> dict[str, Any]:
     return found
 
 
-def dvc_status(root: Path) -> str:
-    """The text of `dvc status`, run as a user would."""
-    result = subprocess.run([BIN / "dvc", "status"], cwd=root, check=True, capture_output=True, text=True)
+def dvc_status(root: Path, *stages: str) -> str:
+    """The text of `dvc status [STAGE...]`, run as a user would."""
+    result = subprocess.run(
+        [BIN / "dvc", "status", *stages], cwd=root, check=True, capture_output=True, text=True
+    )
     return result.stdout.strip()
 
 

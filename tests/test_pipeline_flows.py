@@ -21,6 +21,7 @@ from orchestration_support import (
     make_project,
     metrics_without_timings,
     prefect_api,
+    runs_by_name,
     task_runs,
     tiny_params,
 )
@@ -31,16 +32,15 @@ pytestmark = pytest.mark.slow
 
 UP_TO_DATE = "Data and pipelines are up to date."
 MODELS = {"rnn", "lstm", "baseline"}
+TRAINING_STAGES = ("train@rnn", "train@lstm", "baseline")
 
 
 @pytest.fixture(scope="module")
 def preprocessed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A project with its data stages done (through DVC), ready for training."""
-    from flows.pipeline import DATA_STAGES
-
     root = make_project(tmp_path_factory.mktemp("flows") / "preprocessed", tiny_params())
     workspace = stages.Workspace.load(root)
-    for name in DATA_STAGES:
+    for name in ("clean", "validate_text", "vocabulary", "sequences", "validate_sequences"):
         orchestration.run_stage(root, name, lambda name=name: stage_function(name)(workspace))
     return root
 
@@ -88,7 +88,7 @@ def test_training_on_a_local_dask_cluster_gives_the_metrics_of_a_single_process_
     )
     assert set(clustered) == MODELS
     assert clustered == single
-    assert dvc_status(trained["clustered"]) == UP_TO_DATE
+    assert dvc_status(trained["clustered"], *TRAINING_STAGES) == UP_TO_DATE
 
 
 def test_the_cluster_run_is_tracked_on_the_mlflow_server(
@@ -165,17 +165,16 @@ def test_a_tracking_server_briefly_down_is_retried_with_backoff_and_the_run_comp
         started = time.monotonic()
         with prefect_api(orchestration_services.prefect_api_url):
             state = training(root=str(trained["clustered"]), tracking_uri=proxy.url, return_state=True)
-            runs = {run.name: run for run in task_runs(state.state_details.flow_run_id)}
+            runs = runs_by_name(task_runs(state.state_details.flow_run_id))
     finally:
         opener.cancel()
         proxy.close()
     assert state.is_completed(), state.message
-    tracking_store = next(run for name, run in runs.items() if name.startswith("tracking-store"))
-    assert tracking_store.run_count == 2  # refused once, then retried after the backoff
+    assert runs["tracking-store"].run_count == 2  # refused once, then retried after the backoff
     assert time.monotonic() - started >= 8
     # The models were up to date (DVC): the retried run trained nothing again.
     assert {runs[f"train@{variant}"].state_name for variant in ("rnn", "lstm")} == {"Completed"}
-    assert dvc_status(trained["clustered"]) == UP_TO_DATE
+    assert dvc_status(trained["clustered"], *TRAINING_STAGES) == UP_TO_DATE
 
 
 def test_a_failed_validation_fails_the_pipeline_at_once_and_nothing_is_trained(
@@ -189,7 +188,7 @@ def test_a_failed_validation_fails_the_pipeline_at_once_and_nothing_is_trained(
     with prefect_api(orchestration_services.prefect_api_url):
         state = pipeline(root=str(root), return_state=True)
         flow_run_id = state.state_details.flow_run_id
-        runs = {run.name: run for run in task_runs(flow_run_id)}
+        runs = runs_by_name(task_runs(flow_run_id))
         published = artifacts(flow_run_id)
     assert state.is_failed()
     assert "data validation (text) failed" in str(state.message)
@@ -197,6 +196,25 @@ def test_a_failed_validation_fails_the_pipeline_at_once_and_nothing_is_trained(
     assert runs["validate_text"].run_count == 1  # deterministic: not retried
     assert "vocabulary" not in runs and not any(name.startswith("train@") for name in runs)
     summary = published["validation-summary"].data
-    assert "text: **FAILED**" in summary and "min" in summary
+    assert (
+        "text: **FAILED**" in summary
+        and "- failed: raw_reviews.words: reviews have 1000 to 3000 words" in summary
+    )
     assert not (root / "models").exists() and not (root / "mlflow.db").exists()
     assert not (root / "reports/registry.json").exists()
+
+
+def test_the_validation_flow_publishes_the_summary_of_validations_dvc_found_up_to_date(
+    preprocessed: Path, tmp_path: Path, orchestration_services: Services
+) -> None:
+    from flows.validation import validation
+
+    root = tmp_path / "workspace"
+    shutil.copytree(preprocessed, root)
+    with prefect_api(orchestration_services.prefect_api_url):
+        state = validation(root=str(root), return_state=True)
+        published = artifacts(state.state_details.flow_run_id)
+    assert state.is_completed(), state.message
+    assert state.result() == {"validate_text": "up to date", "validate_sequences": "up to date"}
+    summary = published["validation-summary"].data
+    assert "## text: passed" in summary and "## sequences: passed" in summary

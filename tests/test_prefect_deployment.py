@@ -86,12 +86,14 @@ def mlflow_runs(root: Path, pipeline_run: str | None = None) -> list[Any]:
 
 
 def registry_versions(root: Path) -> list[tuple[str, str, tuple[str, ...]]]:
+    """(version, run id, aliases) of every version of the registered model."""
     from mlflow import MlflowClient
 
     uri = f"sqlite:///{root / 'mlflow.db'}"
     client = MlflowClient(uri, registry_uri=uri)
     versions = client.search_model_versions()
-    return sorted((version.version, version.run_id, tuple(sorted(version.aliases))) for version in versions)
+    full = [client.get_model_version(version.name, version.version) for version in versions]
+    return sorted((version.version, version.run_id, tuple(sorted(version.aliases))) for version in full)
 
 
 @pytest.fixture(scope="module")
@@ -127,7 +129,7 @@ def test_the_deployments_are_registered_with_their_schedule_and_parameters(deplo
     (schedule,) = weekly.schedules
     assert schedule.active and schedule.schedule.cron == "0 3 * * 1" and schedule.schedule.timezone == "UTC"
     assert weekly.parameters == {"source": "tracked", "variants": None, "epochs": None, "dask_address": None}
-    assert weekly.concurrency_limit == 1
+    assert weekly.global_concurrency_limit is not None and weekly.global_concurrency_limit.limit == 1
     # The worker runs each flow run in the directory `prefect deploy` ran in: this checkout.
     assert weekly.pull_steps == [
         {"prefect.deployments.steps.set_working_directory": {"directory": str(deployed.root)}}
@@ -180,12 +182,18 @@ def training_processes(worker: subprocess.Popen[bytes]) -> list[psutil.Process]:
     return found
 
 
-def wait_for_training(root: Path, pipeline_run: str, timeout: float = 180) -> None:
+def wait_for_training(deployed: Deployed, flow_run_id: str, timeout: float = 180) -> None:
     """Until the variant's MLflow run exists: its stage has started training."""
+    from prefect.client.orchestration import get_client
+
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if any(run.data.tags.get("variant") == "rnn" for run in mlflow_runs(root, pipeline_run)):
+        runs = mlflow_runs(deployed.root, f"prefect-{flow_run_id}")
+        if any(run.data.tags.get("variant") == "rnn" for run in runs):
             return
+        with prefect_api(deployed.api_url), get_client(sync_client=True) as client:
+            state = client.read_flow_run(flow_run_id).state
+        assert state is None or not state.is_final(), f"the run ended before training: {state}"
         time.sleep(0.5)
     raise AssertionError(f"training of rnn did not start within {timeout} s")
 
@@ -200,7 +208,7 @@ def test_a_training_process_killed_mid_run_fails_the_run_clearly_and_a_rerun_com
 
     # More epochs: a params change, so the variant trains again, long enough to be killed mid-run.
     flow_run_id = deployed.run_deployment("epochs=6")
-    wait_for_training(deployed.root, f"prefect-{flow_run_id}")
+    wait_for_training(deployed, flow_run_id)
     time.sleep(1.0)
     killed = training_processes(deployed.worker)
     assert killed, "no training process found"

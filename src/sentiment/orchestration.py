@@ -4,13 +4,14 @@ The choice: a flow task asks DVC itself whether its stage (as named in dvc.yaml,
 `train@lstm`) is up to date, using the same content hashes, params and dvc.lock as `dvc repro`. If it
 is, the task does nothing. If DVC's run cache holds the outputs of the same deps and params (`dvc
 repro` ran it before), they are checked out, as `dvc repro` would. Otherwise the task calls the stage
-function in-process and then records the outputs in dvc.lock and the DVC cache (`dvc commit`).
+function (a training stage in a process of its own: `sentiment.stage_runner`) and then records the
+outputs in dvc.lock and the DVC cache (`dvc commit`).
 
 Why not `dvc repro STAGE` from each task: DVC holds its repository lock for the whole reproduction,
-so the variants would train one at a time, and a Dask worker would have to shell out. Here DVC's lock
-(and a file lock that orders this project's own callers) is held only to ask and to record, never
-while a stage computes, so variants train concurrently; and dvc.lock stays DVC's own record, so
-`dvc status` and a later `dvc repro` see the flow's work as theirs.
+so the variants would train one at a time. Here DVC's lock (and a file lock that orders this
+project's own callers) is held only to ask and to record, never while a stage computes, so variants
+train concurrently; and dvc.lock stays DVC's own record, so `dvc status` and a later `dvc repro` see
+the flow's work as theirs.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ import os
 import time
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from filelock import FileLock, Timeout
 
@@ -124,17 +125,22 @@ def _restore_from_run_cache(stage: Stage) -> bool:
     return True
 
 
-def stage_is_up_to_date(root: Path, stage_name: str) -> bool:
-    """What `dvc status STAGE` says: are its deps, params, command and outputs those in dvc.lock?"""
-    with locked_repo(root) as repo:
-        return not _collect_stage(repo, stage_name).changed()
+def is_dvc_project(root: Path) -> bool:
+    return (Path(root) / "dvc.yaml").is_file() and (Path(root) / ".dvc").is_dir()
 
 
 def run_stage(
     root: Path, stage_name: str, compute: Callable[[], object], force: bool = False
 ) -> StageOutcome:
-    """Bring one dvc.yaml stage up to date by calling `compute` (its stage function) only if needed."""
+    """Bring one dvc.yaml stage up to date by calling `compute` (its stage function) only if needed.
+
+    Outside a DVC project (no dvc.yaml and .dvc/ at `root`, e.g. a scratch directory with a params.yaml)
+    there is nothing to ask or record: the stage simply runs.
+    """
     root = Path(root)
+    if not is_dvc_project(root):
+        compute()
+        return StageOutcome.RAN
     with locked_repo(root) as repo:
         stage = _collect_stage(repo, stage_name)
         if not force and not stage.changed():
@@ -153,12 +159,6 @@ def run_stage(
         "stage %s ran in %.1f s and is recorded in dvc.lock", stage_name, time.perf_counter() - started
     )
     return StageOutcome.RAN
-
-
-def pipeline_status(root: Path) -> dict[str, Any]:
-    """`dvc status` for the whole pipeline: an empty mapping means everything is up to date."""
-    with locked_repo(root) as repo:
-        return dict(repo.status())
 
 
 def export_environment(values: Mapping[str, str | None]) -> None:

@@ -93,6 +93,7 @@ def apply_param_changes(root: Path, variants: Sequence[str] | None, epochs: int 
     """
     params_file = Path(root) / "params.yaml"
     current = load_yaml(params_file)
+    defined = list(current["models"])
     changes: dict[str, Any] = {}
     if epochs is not None:
         if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
@@ -100,7 +101,6 @@ def apply_param_changes(root: Path, variants: Sequence[str] | None, epochs: int 
         if current["training"]["epochs"] != epochs:
             changes["training.epochs"] = epochs
     if variants is not None:
-        defined = list(current["models"])
         unknown = sorted(set(variants) - set(defined))
         if unknown or not variants:
             raise ConfigError(

@@ -65,3 +65,20 @@ def retry_transient(task: Any, task_run: Any, state: Any) -> bool:
         except Exception as unreadable:  # the result itself could not be read back: treat as infrastructure
             error = unreadable
     return isinstance(error, BaseException) and is_transient(error)
+
+
+RETRIES = 3
+BACKOFF_SECONDS = 10.0  # then 20 s, then 40 s
+JITTER = 0.2
+
+
+def task_retry_options() -> dict[str, Any]:
+    """Keyword arguments of `prefect.task`: retry transient failures with exponential backoff, only."""
+    from prefect.tasks import exponential_backoff
+
+    return {
+        "retries": RETRIES,
+        "retry_delay_seconds": exponential_backoff(backoff_factor=BACKOFF_SECONDS),
+        "retry_jitter_factor": JITTER,
+        "retry_condition_fn": retry_transient,
+    }
