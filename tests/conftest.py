@@ -41,10 +41,14 @@ from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
+import dvc.repo  # noqa: F401  (see below)
 import pytest
 import yaml
 
 from sentiment import stages
+
+# `import dvc` binds DVC's log handlers to the sys.stdout of that moment. Imported here, that is the
+# session's capture stream, not the stream of one test's `capsys`, closed when that test ends.
 from sentiment.config import Params, load_params
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]

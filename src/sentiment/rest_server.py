@@ -74,7 +74,9 @@ def serve(model_uri: str, tracking_uri: str, log: Path, startup_timeout: float =
     mlflow = Path(sys.executable).with_name("mlflow")
     command = [str(mlflow), "models", "serve", "-m", model_uri, "--env-manager", "local"]
     command += ["-h", HOST, "-p", str(port)]
-    environment = {**os.environ, "MLFLOW_TRACKING_URI": tracking_uri}
+    # `mlflow models serve` execs `uvicorn` by name: this environment's scripts must come first on PATH.
+    search_path = os.pathsep.join([str(mlflow.parent), os.environ.get("PATH", "")])
+    environment = {**os.environ, "MLFLOW_TRACKING_URI": tracking_uri, "PATH": search_path}
     with log.open("wb") as output:
         process = subprocess.Popen(
             command, stdout=output, stderr=subprocess.STDOUT, env=environment, start_new_session=True

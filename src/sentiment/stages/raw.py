@@ -1,0 +1,118 @@
+"""Raw reviews: obtain them from a source into `paths.raw_dir` and record the version in data.dvc."""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+import pandas as pd
+
+from sentiment import ingest, synthetic
+from sentiment.atomic import atomic_directory, write_json, write_text
+from sentiment.download import DownloadError, download, sha256_of
+from sentiment.errors import DataError
+from sentiment.stages.workspace import ARCHIVE_ENVIRONMENT_VARIABLE, DOWNLOAD_DIR, RAW_DVC_FILE, Workspace
+
+logger = logging.getLogger(__name__)
+
+
+def fetch_raw(
+    workspace: Workspace, archive: Path | None = None, use_synthetic: bool = False, record: bool = False
+) -> Path:
+    """Obtain the raw reviews into `paths.raw_dir` as one table, from the first source that applies.
+
+    Sources, in order: synthetic reviews when asked; `archive` (a tar archive or an extracted
+    `aclImdb/` directory); the IMDB_ARCHIVE environment variable; the official download.
+    With `record`, the new version is recorded in data.dvc; the DVC repository is checked first, so
+    that a workspace that cannot record it fails before anything is downloaded or written.
+    """
+    params = workspace.params
+    if record:
+        _require_dvc_repository(workspace)
+    environment_archive = os.environ.get(ARCHIVE_ENVIRONMENT_VARIABLE)
+    environment_missing = bool(environment_archive) and not Path(environment_archive or "").exists()
+    if archive is None and not use_synthetic and environment_missing:
+        raise DataError(
+            f"{ARCHIVE_ENVIRONMENT_VARIABLE} names a file or directory that does not exist",
+            environment_archive,
+        )
+    provenance: dict[str, object]
+    if use_synthetic:
+        table = synthetic.synthetic_reviews(
+            params.source.synthetic_reviews, params.source.synthetic_test_fraction, params.seed
+        )
+        provenance = {"kind": "synthetic", "reviews": params.source.synthetic_reviews, "seed": params.seed}
+    else:
+        source = archive or (Path(environment_archive) if environment_archive else None)
+        if source is None:
+            source = _download_official(workspace)
+        table = ingest.read_reviews(source)
+        provenance = {"kind": "archive" if source.is_file() else "directory", "location": str(source)}
+        if source.is_file():
+            provenance["sha256"] = sha256_of(source)
+    provenance["counts"] = {
+        f"{split}/{sentiment}": int(((table["split"] == split) & (table["label"] == label)).sum())
+        for split in ingest.SPLITS
+        for sentiment, label in ingest.LABELS.items()
+    }
+    raw_dir = workspace.path(params.paths.raw_dir)
+    table_name = Path(params.paths.raw_table).relative_to(params.paths.raw_dir)
+    with atomic_directory(raw_dir) as staging:
+        table.to_parquet(staging / table_name, index=False)
+        write_json(staging / "source.json", provenance)
+    logger.info("wrote %d raw reviews to %s", len(table), raw_dir)
+    if record:
+        record_raw_version(workspace)
+    return raw_dir
+
+
+def _download_official(workspace: Workspace) -> Path:
+    source = workspace.params.source
+    destination = workspace.path(DOWNLOAD_DIR) / Path(source.url).name
+    try:
+        return download(source.url, destination, source.sha256)
+    except DownloadError as error:
+        raise DownloadError(
+            f"{error}\nNo IMDB data available offline. Either point {ARCHIVE_ENVIRONMENT_VARIABLE} at a "
+            f"local copy of the archive (IMDB_ARCHIVE=/path/to/aclImdb_v1.tar.gz make run; an extracted "
+            f"aclImdb/ directory works too), or run `make demo` for the same pipeline on synthetic reviews."
+        ) from None
+
+
+def _require_dvc_repository(workspace: Workspace) -> None:
+    from dvc.exceptions import NotDvcRepoError
+    from dvc.repo import Repo
+
+    try:
+        Repo.find_root(str(workspace.root))
+    except NotDvcRepoError:
+        raise DataError(
+            f"not a DVC repository, so {RAW_DVC_FILE} cannot record the raw reviews: run `dvc init` "
+            "(in a git repository) first, or fetch with --no-record",
+            workspace.root,
+        ) from None
+
+
+def record_raw_version(workspace: Workspace) -> Path:
+    """Record the current raw reviews as a new version in data.dvc (and the DVC cache)."""
+    from dvc.exceptions import DvcException
+    from dvc.repo import Repo
+
+    _require_dvc_repository(workspace)
+    dvc_file = workspace.path(RAW_DVC_FILE)
+    if not dvc_file.exists():
+        write_text(dvc_file, f"outs:\n- path: {workspace.params.paths.raw_dir}\n")
+    try:
+        with Repo(str(workspace.root)) as repo:
+            repo.commit(str(dvc_file), force=True)  # absolute: DVC resolves a relative one from the cwd
+    except DvcException as error:
+        raise DataError(f"cannot record the raw reviews in DVC: {error}", dvc_file) from None
+    return dvc_file
+
+
+def read_raw(workspace: Workspace) -> pd.DataFrame:
+    path = workspace.path(workspace.params.paths.raw_table)
+    if not path.exists():
+        raise DataError("raw reviews not found: run `sentiment fetch` first", path)
+    return pd.read_parquet(path)
