@@ -16,9 +16,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
-import os
 import platform
-import re
 import statistics
 import sys
 import time
@@ -30,8 +28,8 @@ from typing import Any, TypeVar
 import numpy as np
 from tqdm import tqdm
 
+from report_support import load_average, machine, write_section
 from sentiment import cleaning, ingest
-from sentiment.atomic import write_text
 from sentiment.config import Params, load_params
 from sentiment.errors import SentimentError
 from sentiment.sequences import pad_tokenized
@@ -215,30 +213,6 @@ CPU seconds (of this process) are less sensitive to it.
 - Outputs identical in every run: the same word index, and the same padded int32 arrays for train
   and test (tests/test_tokenizer_differential.py checks more settings on a sample).
 """
-
-
-def machine() -> str:
-    model = "unknown CPU"
-    cpuinfo = Path("/proc/cpuinfo")
-    if cpuinfo.exists():
-        match = re.search(r"^model name\s*:\s*(.+)$", cpuinfo.read_text(encoding="utf-8"), re.MULTILINE)
-        model = match.group(1).strip() if match else model
-    return f"{model}, {os.cpu_count()} cores, {platform.system()}"
-
-
-def load_average() -> str:
-    return ", ".join(f"{value:.1f}" for value in os.getloadavg())
-
-
-def write_section(path: Path, title: str, section: str) -> None:
-    """Replace the `## title` section of a Markdown file (up to the next `## `), or append it."""
-    text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n"
-    pattern = re.compile(rf"^## {re.escape(title)}\n.*?(?=^## |\Z)", re.MULTILINE | re.DOTALL)
-    if pattern.search(text):
-        text = pattern.sub(lambda _: section.rstrip("\n") + "\n\n", text, count=1)
-    else:
-        text = text.rstrip("\n") + "\n\n" + section
-    write_text(path, text.rstrip("\n") + "\n")
 
 
 def main(argv: list[str] | None = None) -> int:

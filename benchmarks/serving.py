@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 import yaml
 
-from preprocessing import load_average, machine, write_section
+from report_support import load_average, machine, write_section
 from sentiment import rest_server, scoring, stages
 from sentiment.errors import SentimentError
 

@@ -23,15 +23,14 @@ import datetime
 import json
 import os
 import platform
-import re
 import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
+from report_support import load_average, machine, write_section
 from sentiment import stages
-from sentiment.atomic import write_text
 from sentiment.errors import SentimentError
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -177,30 +176,6 @@ of the review over that at the last token ({facts["gradient_reviews"]} longest v
   the model with signature and input example, and the plots, {overhead["logging"]:.1f} s):
   **{share:+.1%}** (goal: under {GOAL_OVERHEAD:.0%}: {verdict[share < GOAL_OVERHEAD]}).
 """
-
-
-def machine() -> str:
-    model = "unknown CPU"
-    cpuinfo = Path("/proc/cpuinfo")
-    if cpuinfo.exists():
-        match = re.search(r"^model name\s*:\s*(.+)$", cpuinfo.read_text(encoding="utf-8"), re.MULTILINE)
-        model = match.group(1).strip() if match else model
-    return f"{model}, {os.cpu_count()} cores, {platform.system()}"
-
-
-def load_average() -> str:
-    return ", ".join(f"{value:.1f}" for value in os.getloadavg())
-
-
-def write_section(path: Path, title: str, section: str) -> None:
-    """Replace the `## title` section of a Markdown file (up to the next `## `), or append it."""
-    text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n"
-    pattern = re.compile(rf"^## {re.escape(title)}\n.*?(?=^## |\Z)", re.MULTILINE | re.DOTALL)
-    if pattern.search(text):
-        text = pattern.sub(lambda _: section.rstrip("\n") + "\n\n", text, count=1)
-    else:
-        text = text.rstrip("\n") + "\n\n" + section
-    write_text(path, text.rstrip("\n") + "\n")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -16,17 +16,15 @@ from __future__ import annotations
 import argparse
 import datetime
 import json
-import os
 import platform
-import re
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
+from report_support import load_average, machine, write_section
 from sentiment import stages
-from sentiment.atomic import write_text
 from sentiment.errors import SentimentError
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -120,30 +118,6 @@ def gx_version() -> str:
     from importlib.metadata import version
 
     return version("great-expectations")
-
-
-def machine() -> str:
-    model = "unknown CPU"
-    cpuinfo = Path("/proc/cpuinfo")
-    if cpuinfo.exists():
-        match = re.search(r"^model name\s*:\s*(.+)$", cpuinfo.read_text(encoding="utf-8"), re.MULTILINE)
-        model = match.group(1).strip() if match else model
-    return f"{model}, {os.cpu_count()} cores, {platform.system()}"
-
-
-def load_average() -> str:
-    return ", ".join(f"{value:.1f}" for value in os.getloadavg())
-
-
-def write_section(path: Path, title: str, section: str) -> None:
-    """Replace the `## title` section of a Markdown file (up to the next `## `), or append it."""
-    text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n"
-    pattern = re.compile(rf"^## {re.escape(title)}\n.*?(?=^## |\Z)", re.MULTILINE | re.DOTALL)
-    if pattern.search(text):
-        text = pattern.sub(lambda _: section.rstrip("\n") + "\n\n", text, count=1)
-    else:
-        text = text.rstrip("\n") + "\n\n" + section
-    write_text(path, text.rstrip("\n") + "\n")
 
 
 def facts_of(workspace: stages.Workspace) -> dict[str, int]:

@@ -1,0 +1,34 @@
+"""What every benchmark script shares: the machine it ran on, and its section of BENCHMARKS.md."""
+
+from __future__ import annotations
+
+import os
+import platform
+import re
+from pathlib import Path
+
+from sentiment.atomic import write_text
+
+
+def machine() -> str:
+    model = "unknown CPU"
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.exists():
+        match = re.search(r"^model name\s*:\s*(.+)$", cpuinfo.read_text(encoding="utf-8"), re.MULTILINE)
+        model = match.group(1).strip() if match else model
+    return f"{model}, {os.cpu_count()} cores, {platform.system()}"
+
+
+def load_average() -> str:
+    return ", ".join(f"{value:.1f}" for value in os.getloadavg())
+
+
+def write_section(path: Path, title: str, section: str) -> None:
+    """Replace the `## title` section of a Markdown file (up to the next `## `), or append it."""
+    text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n"
+    pattern = re.compile(rf"^## {re.escape(title)}\n.*?(?=^## |\Z)", re.MULTILINE | re.DOTALL)
+    if pattern.search(text):
+        text = pattern.sub(lambda _: section.rstrip("\n") + "\n\n", text, count=1)
+    else:
+        text = text.rstrip("\n") + "\n\n" + section
+    write_text(path, text.rstrip("\n") + "\n")
