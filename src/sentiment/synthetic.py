@@ -1,12 +1,12 @@
 """Synthetic movie reviews for offline demos and fast tests, deterministic by seed.
 
-The reviews are built so that only a sequence model reads them right:
-- the verdict is an adjective that may be negated ("not great" is negative, "not awful" positive),
-  and negation is used as often for positive as for negative reviews, so no single word, and no
-  linear bag of words, decides the label;
-- the verdict sits near the start of a long review, followed by many neutral words, so the signal
-  must survive a long distance to the end of the sequence: where a simple RNN's gradient vanishes
-  and an LSTM's or GRU's does not.
+The reviews are built so that only a sequence model reads them all right:
+- the verdict is an intensified adjective, a third of the time negated ("really great" is positive,
+  "not really great" negative, "never so dull" positive), and negation is as common in positive as in
+  negative reviews, so neither a single word nor a word pair (a unigram + bigram bag of words) gets
+  more than the two thirds that the adjective alone gives;
+- the verdict sits near the start of the review, followed by 30 to 80 neutral words, so the signal
+  must survive a long distance to the end of the sequence.
 Reviews carry HTML line breaks and entities like real IMDB reviews, so cleaning has work to do.
 """
 
@@ -26,11 +26,17 @@ OPENINGS = (
 )
 WHEN = ("last weekend", "with friends", "on a rainy evening", "at a festival", "on television", "twice")
 VERDICTS = (
-    "honestly it was {negation}{adjective}",
-    "I found it {negation}{adjective}",
-    "the whole thing felt {negation}{adjective}",
+    "honestly it was {negation}{intensifier}{adjective}",
+    "I found it {negation}{intensifier}{adjective}",
+    "the whole thing felt {negation}{intensifier}{adjective}",
 )
 NEGATIONS = ("not ", "never ", "hardly ")
+# A third of the verdicts are negated: the adjective alone is right about two times in three, which
+# gives a model something to start learning from; only reading the negation gets the rest right.
+NEGATED_SHARE = 1 / 3
+# Every verdict has an intensifier, negated or not ("really great", "not really great"), so that no
+# word pair decides the label either: a bigram model sees "not really" and "really great" in both.
+INTENSIFIERS = ("really ", "so ", "truly ", "quite ", "all that ")
 FILLER = (
     "The story follows a {role} who moves to {place} after a family event.",
     "Most of the scenes were shot in {place} during the {season}.",
@@ -63,11 +69,12 @@ def _fill(template: str, generator: np.random.Generator) -> str:
 
 
 def synthetic_review(generator: np.random.Generator, label: int) -> str:
-    negated = bool(generator.integers(2))
+    negated = bool(generator.random() < NEGATED_SHARE)
     # Positive reviews are "great" or "not awful"; negative ones "awful" or "not great".
     adjectives = POSITIVE if (label == 1) != negated else NEGATIVE
     verdict = VERDICTS[generator.integers(len(VERDICTS))].format(
         negation=NEGATIONS[generator.integers(len(NEGATIONS))] if negated else "",
+        intensifier=INTENSIFIERS[generator.integers(len(INTENSIFIERS))],
         adjective=adjectives[generator.integers(len(adjectives))],
     )
     opening = OPENINGS[generator.integers(len(OPENINGS))].format(
@@ -75,7 +82,7 @@ def synthetic_review(generator: np.random.Generator, label: int) -> str:
     )
     sentences = [_fill(FILLER[index], generator) for index in generator.integers(len(FILLER), size=12)]
     lead = sentences[: generator.integers(0, 2)]
-    tail = sentences[len(lead) : len(lead) + int(generator.integers(8, 12))]
+    tail = sentences[len(lead) : len(lead) + int(generator.integers(3, 7))]
     parts = [" ".join(lead), opening, " ".join(tail)]
     return "<br /><br />".join(part for part in parts if part)
 
