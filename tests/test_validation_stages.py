@@ -41,10 +41,13 @@ def test_both_validations_pass_and_write_results_docs_and_the_gate(
     sequences_report = stages.validate_sequences(workspace)
 
     text, sequences = read_json(text_report), read_json(sequences_report)
+    raw = stages.read_raw(workspace)
+    train_count, test_count = int((raw["split"] == "train").sum()), int((raw["split"] == "test").sum())
     assert text["success"] and sequences["success"]
     assert (text["failed"], text["warnings"], sequences["failed"]) == (0, 0, 0)
-    assert text["metrics"]["train_reviews"] == 100 and text["metrics"]["train_positive_share"] == 0.5
-    assert sequences["metrics"]["test_sequences"] == 100 and sequences["metrics"]["test_oov_rate"] == 0.0
+    assert text["metrics"]["train_reviews"] == train_count and text["metrics"]["train_positive_share"] == 0.5
+    assert sequences["metrics"]["test_sequences"] == test_count
+    assert sequences["metrics"]["test_oov_rate"] == 0.0
     assert text["data_docs"] == "reports/validation/text_docs/index.html"
     for name, suites in (
         ("text", ("raw_reviews", "clean_reviews")),
@@ -137,8 +140,10 @@ def test_the_drop_policy_reports_the_pair_and_leaves_the_train_copy_out(
     assert text["metrics"]["duplicate_pairs_across_splits"] == 1
     arrays = stages.read_sequences(workspace)
     training_ids = set(arrays["ids_train"]) | set(arrays["ids_validation"])
-    assert TRAIN_COPY not in training_ids and len(training_ids) == 99
-    assert stages.read_vocabulary(workspace).document_count == 99
+    raw = stages.read_raw(workspace)
+    train_count = int((raw["split"] == "train").sum())
+    assert TRAIN_COPY not in training_ids and len(training_ids) == train_count - 1
+    assert stages.read_vocabulary(workspace).document_count == train_count - 1
     assert sequences["success"] and sequences["warnings"] == 0
 
 
