@@ -22,7 +22,7 @@ run: $(STAMP)
 	sentiment fetch
 	dvc repro
 
-## The same pipeline on synthetic reviews, offline, in a couple of minutes.
+## The same pipeline on synthetic reviews, offline, in about four minutes on 2 cores.
 demo: $(STAMP)
 	sentiment fetch --synthetic
 	dvc repro
