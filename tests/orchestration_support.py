@@ -9,7 +9,6 @@ import json
 import os
 import re
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -20,6 +19,8 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+
+from sentiment.rest_server import stop_process_group
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -168,19 +169,6 @@ def wait_for_http(url: str, process: subprocess.Popen[bytes], timeout: float, lo
     raise RuntimeError(f"{url} did not answer within {timeout:.0f} s:\n{log.read_text()[-3000:]}")
 
 
-def stop(process: subprocess.Popen[bytes]) -> None:
-    """Stop a server started with start_new_session, and its children, by its process group."""
-    if process.poll() is None:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
-
-
 def prefect_environment(home: Path, api_url: str) -> dict[str, str]:
     environment = dict(os.environ)
     environment.update(
@@ -204,7 +192,7 @@ def spawn(arguments: list[str | Path], log: Path, **options: Any) -> Iterator[su
     try:
         yield process
     finally:
-        stop(process)
+        stop_process_group(process)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -55,7 +55,8 @@ class Server:
         return False
 
 
-def _stop(process: subprocess.Popen[bytes]) -> None:
+def stop_process_group(process: subprocess.Popen[bytes]) -> None:
+    """Stop a server started with start_new_session, and its children, by its process group."""
     if process.poll() is None:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(process.pid, signal.SIGTERM)
@@ -91,4 +92,4 @@ def serve(model_uri: str, tracking_uri: str, log: Path, startup_timeout: float =
             time.sleep(0.5)
         yield server
     finally:
-        _stop(process)
+        stop_process_group(process)
