@@ -28,7 +28,7 @@ from typing import Any, TypeVar
 import numpy as np
 from tqdm import tqdm
 
-from report_support import load_average, machine, write_section
+from report_support import load_average, machine, publish
 from sentiment import cleaning, ingest
 from sentiment.config import Params, load_params
 from sentiment.errors import SentimentError
@@ -238,9 +238,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     command = "python benchmarks/preprocessing.py " + " ".join(argv if argv is not None else sys.argv[1:])
     section = report(timings, facts, params, command.strip(), f"{load_before} before, {load_average()} after")
-    print(section)
-    write_section(arguments.output, SECTION_TITLE, section)
-    print(f"wrote the '{SECTION_TITLE}' section of {arguments.output}")
+    publish(arguments.output, SECTION_TITLE, section)
     return 0
 
 

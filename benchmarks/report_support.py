@@ -32,3 +32,10 @@ def write_section(path: Path, title: str, section: str) -> None:
     else:
         text = text.rstrip("\n") + "\n\n" + section
     write_text(path, text.rstrip("\n") + "\n")
+
+
+def publish(path: Path, title: str, section: str) -> None:
+    """Print a benchmark's section and write it into the Markdown file at `path`."""
+    print(section)
+    write_section(path, title, section)
+    print(f"wrote the '{title}' section of {path}")

@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 import yaml
 
-from report_support import load_average, machine, write_section
+from report_support import load_average, machine, publish
 from sentiment import rest_server, scoring, stages
 from sentiment.errors import SentimentError
 
@@ -188,9 +188,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     command = "python benchmarks/serving.py " + " ".join(argv if argv is not None else sys.argv[1:])
     section = report(workspace, batch, rest, command.strip(), f"{load_before} before, {load_average()} after")
-    print(section)
-    write_section(arguments.output, SECTION_TITLE, section)
-    print(f"wrote the '{SECTION_TITLE}' section of {arguments.output}")
+    publish(arguments.output, SECTION_TITLE, section)
     return 0
 
 

@@ -23,7 +23,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from report_support import load_average, machine, write_section
+from report_support import load_average, machine, publish
 from sentiment import stages
 from sentiment.errors import SentimentError
 
@@ -158,9 +158,7 @@ def main(argv: list[str] | None = None) -> int:
         facts = facts_of(workspace)
     command = "python benchmarks/validation.py " + " ".join(argv if argv is not None else sys.argv[1:])
     section = report(timings, split, facts, command.strip(), f"{load_before} before, {load_average()} after")
-    print(section)
-    write_section(arguments.output, SECTION_TITLE, section)
-    print(f"wrote the '{SECTION_TITLE}' section of {arguments.output}")
+    publish(arguments.output, SECTION_TITLE, section)
     return 0
 
 

@@ -14,7 +14,7 @@ from sentiment.atomic import atomic_path, write_json
 from sentiment.errors import DataError
 from sentiment.sequences import pad_tokenized, stratified_split
 from sentiment.stages.raw import read_raw
-from sentiment.stages.workspace import Workspace
+from sentiment.stages.workspace import Workspace, read_table
 from sentiment.validation.leakage import training_reviews
 from sentiment.vocabulary import Vocabulary, encode, fit_vocabulary
 
@@ -36,9 +36,7 @@ def clean(workspace: Workspace) -> Path:
 
 def read_clean(workspace: Workspace) -> pd.DataFrame:
     path = workspace.path(workspace.params.paths.clean_table)
-    if not path.exists():
-        raise DataError("cleaned reviews not found: run the clean stage first", path)
-    return pd.read_parquet(path)
+    return read_table(path, "cleaned reviews not found: run the clean stage first")
 
 
 def vocabulary(workspace: Workspace) -> Path:

@@ -12,7 +12,13 @@ from sentiment import ingest, synthetic
 from sentiment.atomic import atomic_directory, write_json, write_text
 from sentiment.download import DownloadError, download, sha256_of
 from sentiment.errors import DataError
-from sentiment.stages.workspace import ARCHIVE_ENVIRONMENT_VARIABLE, DOWNLOAD_DIR, RAW_DVC_FILE, Workspace
+from sentiment.stages.workspace import (
+    ARCHIVE_ENVIRONMENT_VARIABLE,
+    DOWNLOAD_DIR,
+    RAW_DVC_FILE,
+    Workspace,
+    read_table,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -113,6 +119,4 @@ def record_raw_version(workspace: Workspace) -> Path:
 
 def read_raw(workspace: Workspace) -> pd.DataFrame:
     path = workspace.path(workspace.params.paths.raw_table)
-    if not path.exists():
-        raise DataError("raw reviews not found: run `sentiment fetch` first", path)
-    return pd.read_parquet(path)
+    return read_table(path, "raw reviews not found: run `sentiment fetch` first")

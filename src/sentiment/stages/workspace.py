@@ -5,7 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+import pandas as pd
+
 from sentiment.config import Params, load_params
+from sentiment.errors import DataError
 
 ARCHIVE_ENVIRONMENT_VARIABLE = "IMDB_ARCHIVE"
 RAW_DVC_FILE = "data.dvc"
@@ -35,3 +38,10 @@ def shown_path(workspace: Workspace, path: Path) -> str:
         return str(path.relative_to(workspace.root))
     except ValueError:
         return str(path)
+
+
+def read_table(path: Path, missing: str) -> pd.DataFrame:
+    """A stage's Parquet output; `missing` tells the user what to run when it is not there."""
+    if not path.exists():
+        raise DataError(missing, path)
+    return pd.read_parquet(path)
