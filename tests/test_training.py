@@ -42,3 +42,21 @@ def test_early_stopping_restores_the_best_epoch_and_every_epoch_is_logged() -> N
     assert [epoch for epoch, _ in received] == list(range(1, trained.epochs_run + 1))
     assert [logs["val_loss"] for _, logs in received] == pytest.approx(val_losses)
     assert {"loss", "accuracy", "val_loss", "val_accuracy"} <= set(received[0][1])
+
+
+@pytest.mark.parametrize("padding", ["pre", "post"])
+def test_length_grouped_predictions_equal_those_on_the_padded_rows_in_order(padding: str) -> None:
+    from keras import utils
+
+    generator = np.random.default_rng(4)
+    lengths = generator.integers(0, 90, size=300)
+    rows = [generator.integers(1, 30, size=length) for length in lengths]
+    tokens = utils.pad_sequences(rows, maxlen=96, padding=padding, dtype="int32")
+    config = TrainingConfig(batch_size=32, epochs=1)
+    labels = generator.integers(0, 2, size=300)
+    arrays = {"x_train": tokens, "y_train": labels, "x_validation": tokens[:50], "y_validation": labels[:50]}
+    model = training.train(VARIANT, config, arrays, vocabulary_size=30, seed=1, verbose=0).model
+
+    expected = model.predict(tokens, verbose=0).reshape(-1)
+    assert np.allclose(training.predict_probabilities(model, tokens), expected, atol=1e-5)
+    assert training.predict_probabilities(model, tokens[:0]).shape == (0,)

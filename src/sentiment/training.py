@@ -7,9 +7,10 @@ and TensorFlow is asked for deterministic kernels.
 
 from __future__ import annotations
 
+import itertools
 import sys
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,6 +18,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from sentiment import batching
 from sentiment.config import TrainingConfig, VariantConfig
 from sentiment.model_builder import build_model, compile_model
 
@@ -69,6 +71,38 @@ class TrainingClock(keras.callbacks.Callback):
         self._stop()
 
 
+def length_batched(
+    tokens: np.ndarray,
+    labels: np.ndarray | None,
+    plan: Callable[[], list[np.ndarray]],
+    batch_count: int,
+) -> tf.data.Dataset:
+    """A dataset of the batches `plan()` lays out (called at each pass), trimmed of all-padding columns."""
+
+    def batches() -> Iterator[Any]:
+        yield from batching.iterate(tokens, labels, plan())
+
+    token_spec = tf.TensorSpec((None, None), tf.int32)
+    signature = token_spec if labels is None else (token_spec, tf.TensorSpec((None,), tf.float32))
+    dataset = tf.data.Dataset.from_generator(batches, output_signature=signature)
+    # Keras needs the number of batches up front, or it warns that the input "ran out of data".
+    return dataset.apply(tf.data.experimental.assert_cardinality(batch_count)).prefetch(1)
+
+
+def training_batches(tokens: np.ndarray, labels: np.ndarray, batch_size: int, seed: int) -> tf.data.Dataset:
+    """Reviews of similar length batched together, regrouped and reshuffled at every epoch (seeded)."""
+    plans = batching.LengthBatches(batching.review_lengths(tokens), batch_size)
+    epochs = itertools.count()
+    return length_batched(
+        tokens, labels.astype(np.float32), lambda: plans.training_epoch(seed, next(epochs)), plans.count
+    )
+
+
+def evaluation_batches(tokens: np.ndarray, labels: np.ndarray) -> tf.data.Dataset:
+    plans = batching.LengthBatches(batching.review_lengths(tokens), PREDICT_BATCH_SIZE)
+    return length_batched(tokens, labels.astype(np.float32), plans.prediction, plans.count)
+
+
 @dataclass(frozen=True)
 class TrainedModel:
     model: keras.Model
@@ -95,7 +129,8 @@ def train(
 ) -> TrainedModel:
     """Build, compile and fit one variant on `arrays` (x_train, y_train, x_validation, y_validation).
 
-    Early stopping watches the validation loss and restores the best epoch's weights at the end.
+    Batches group reviews of similar length and skip the columns that are padding in all of them
+    (`batching`). Early stopping watches the validation loss and restores the best epoch's weights.
     """
     make_deterministic(seed)
     model = build_model(variant, vocabulary_size, name=name)
@@ -105,12 +140,10 @@ def train(
     )
     clock = TrainingClock()
     history = model.fit(
-        arrays["x_train"],
-        arrays["y_train"],
-        validation_data=(arrays["x_validation"], arrays["y_validation"]),
-        batch_size=training.batch_size,
+        training_batches(arrays["x_train"], arrays["y_train"], training.batch_size, seed),
+        validation_data=evaluation_batches(arrays["x_validation"], arrays["y_validation"]),
         epochs=training.epochs,
-        shuffle=True,
+        shuffle=False,  # training_batches shuffles, by length group
         callbacks=[early_stopping, clock, *callbacks],
         verbose=progress_verbosity() if verbose is None else verbose,
     )
@@ -128,6 +161,14 @@ def train(
 
 
 def predict_probabilities(model: keras.Model, tokens: np.ndarray) -> np.ndarray:
-    """P(positive) for each row of padded token ids, as float64 of shape (rows,)."""
-    output = model.predict(tokens, batch_size=PREDICT_BATCH_SIZE, verbose=0)
-    return np.asarray(output, dtype=np.float64).reshape(-1)
+    """P(positive) for each row of padded token ids, as float64 of shape (rows,), in the rows' order.
+
+    Rows are predicted in batches of similar length, trimmed of all-padding columns (`batching`).
+    """
+    if len(tokens) == 0:
+        return np.zeros(0, dtype=np.float64)
+    batches = batching.LengthBatches(batching.review_lengths(tokens), PREDICT_BATCH_SIZE).prediction()
+    output = model.predict(length_batched(tokens, None, lambda: batches, len(batches)), verbose=0)
+    probabilities = np.empty(len(tokens), dtype=np.float64)
+    probabilities[np.concatenate(batches)] = np.asarray(output, dtype=np.float64).reshape(-1)
+    return probabilities
