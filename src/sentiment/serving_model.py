@@ -25,6 +25,7 @@ from mlflow.models import ModelSignature
 from mlflow.models.model import ModelInfo
 from mlflow.types import ColSpec, Schema
 
+from sentiment import batching
 from sentiment.serving_inputs import REVIEW_COLUMN, ServingConfig, prediction_table, prepare_reviews
 from sentiment.vocabulary import Vocabulary
 
@@ -58,13 +59,17 @@ class SentimentModel(mlflow.pyfunc.PythonModel):  # type: ignore[name-defined]
         return prediction_table(prepared, self.probabilities(prepared.sequences), self.config)
 
     def probabilities(self, sequences: np.ndarray) -> np.ndarray:
-        """The network's probability of positive for padded sequences, in fixed-size batches."""
-        batch_size = self.config.batch_size
-        parts = [
-            np.asarray(self.network.predict_on_batch(sequences[start : start + batch_size])).reshape(-1)
-            for start in range(0, len(sequences), batch_size)
-        ]
-        return np.concatenate(parts) if parts else np.zeros(0, dtype=np.float32)
+        """The network's probability of positive for padded sequences, in the rows' order.
+
+        Batches group reviews of similar length, trimmed of all-padding columns: a short review
+        costs its own length in recurrent steps, not `max_len` (the padding is masked anyway).
+        """
+        lengths = batching.review_lengths(sequences)
+        batches = batching.LengthBatches(lengths, self.config.batch_size).prediction()
+        probabilities = np.zeros(len(sequences), dtype=np.float32)
+        for rows, tokens in zip(batches, batching.iterate(sequences, None, batches), strict=True):
+            probabilities[rows] = np.asarray(self.network.predict_on_batch(tokens)).reshape(-1)
+        return probabilities
 
 
 @contextlib.contextmanager
