@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from conftest import run_command
 from orchestration_support import BIN, PROJECT_ROOT, dvc_status, free_port, make_project, tiny_params
 from sentiment import stages
 from sentiment.config import load_params
@@ -87,7 +88,7 @@ def test_a_param_change_reruns_only_the_stages_that_read_it_and_reverting_restor
 
 def test_outputs_of_dvc_repro_are_not_recomputed_by_the_flow(tmp_path: Path) -> None:
     root = make_project(tmp_path / "workspace", tiny_params())
-    subprocess.run([BIN / "dvc", "repro", *PREPROCESSING], cwd=root, check=True, capture_output=True)
+    run_command(root, str(BIN / "dvc"), "repro", *PREPROCESSING)  # the stages call `sentiment`: venv on PATH
     assert run_preprocessing(root) == dict.fromkeys(PREPROCESSING, StageOutcome.UP_TO_DATE)
 
 
