@@ -1,8 +1,10 @@
 """Training one recurrent variant: seeded and deterministic, Adam with gradient clipping, early stopping.
 
-The model comes from the one builder (`model_builder`); this module only fits it and times it. The
-same params and seed give the same weights, hence the same metrics: every random source is seeded
-and TensorFlow is asked for deterministic kernels.
+The model comes from the one builder (`model_builder`); this module only fits it and times it. It
+feeds the network batches of reviews of similar length, cut to their longest review (`batching`),
+for training and prediction alike. The same params and seed give the same weights, hence the same
+metrics: every random source, the batch plans included, is seeded and TensorFlow is asked for
+deterministic kernels.
 """
 
 from __future__ import annotations
