@@ -25,7 +25,6 @@ from mlflow.models import ModelSignature
 from mlflow.models.model import ModelInfo
 from mlflow.types import ColSpec, Schema
 
-from sentiment import batching
 from sentiment.serving_inputs import REVIEW_COLUMN, ServingConfig, prediction_table, prepare_reviews
 from sentiment.vocabulary import Vocabulary
 
@@ -61,15 +60,12 @@ class SentimentModel(mlflow.pyfunc.PythonModel):  # type: ignore[name-defined]
     def probabilities(self, sequences: np.ndarray) -> np.ndarray:
         """The network's probability of positive for padded sequences, in the rows' order.
 
-        Batches group reviews of similar length, trimmed of all-padding columns: a short review
-        costs its own length in recurrent steps, not `max_len` (the padding is masked anyway).
+        In batches of similar length, trimmed of all-padding columns: a short review costs its own
+        length in recurrent steps, not `max_len` (the padding is masked anyway).
         """
-        lengths = batching.review_lengths(sequences)
-        batches = batching.LengthBatches(lengths, self.config.batch_size).prediction()
-        probabilities = np.zeros(len(sequences), dtype=np.float32)
-        for rows, tokens in zip(batches, batching.iterate(sequences, None, batches), strict=True):
-            probabilities[rows] = np.asarray(self.network.predict_on_batch(tokens)).reshape(-1)
-        return probabilities
+        from sentiment.training import predict_probabilities
+
+        return predict_probabilities(self.network, sequences, self.config.batch_size)
 
 
 @contextlib.contextmanager
