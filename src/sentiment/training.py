@@ -74,18 +74,14 @@ class TrainingClock(keras.callbacks.Callback):
 
 
 def length_batched(
-    tokens: np.ndarray,
-    labels: np.ndarray | None,
-    plan: Callable[[], list[np.ndarray]],
-    batch_count: int,
+    tokens: np.ndarray, labels: np.ndarray, plan: Callable[[], list[np.ndarray]], batch_count: int
 ) -> tf.data.Dataset:
-    """A dataset of the batches `plan()` lays out (called at each pass), trimmed of all-padding columns."""
+    """(tokens, labels) in the batches `plan()` lays out (called at each pass), trimmed of padding."""
 
     def batches() -> Iterator[Any]:
         yield from batching.iterate(tokens, labels, plan())
 
-    token_spec = tf.TensorSpec((None, None), tf.int32)
-    signature = token_spec if labels is None else (token_spec, tf.TensorSpec((None,), tf.float32))
+    signature = (tf.TensorSpec((None, None), tf.int32), tf.TensorSpec((None,), tf.float32))
     dataset = tf.data.Dataset.from_generator(batches, output_signature=signature)
     # Keras needs the number of batches up front, or it warns that the input "ran out of data".
     return dataset.apply(tf.data.experimental.assert_cardinality(batch_count)).prefetch(1)
