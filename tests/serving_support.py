@@ -99,7 +99,7 @@ def train_variant(
     arrays = stages.read_sequences(workspace)
     keras.utils.set_random_seed(seed)
     model = build_model(params.models[variant], params.vocabulary.num_words, params.sequences.max_len)
-    compile_model(model, params.training)
+    compile_model(model, params.training, params.models[variant].embedding_learning_rate)
     if epochs:
         model.fit(arrays["x_train"], arrays["y_train"], epochs=epochs, batch_size=16, verbose=0)
     metrics = {}

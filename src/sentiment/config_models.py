@@ -22,7 +22,9 @@ class VariantConfig:
     `units` has one entry per stacked recurrent layer (two or more make a deep RNN). `pooling` reduces
     the last recurrent layer's output over time, ignoring padding: its final state ("last"), or the
     "max" or "mean" of its sequence. `reset_after` only matters for GRUs (True: the cuDNN form,
-    False: the course's equation).
+    False: the course's equation). `bigram_buckets` > 0 adds to each word's vector the vector of the
+    pair (previous word, word), hashed into that many rows (0: words only). `embedding_learning_rate`
+    > 0 trains the embedding with plain SGD at that rate instead of Adam (0: Adam, like the rest).
     """
 
     cell: Literal["rnn", "gru", "lstm"]
@@ -34,6 +36,8 @@ class VariantConfig:
     pooling: Literal["last", "max", "mean"] = "last"
     dense_units: int = 0
     reset_after: bool = True
+    bigram_buckets: int = 0
+    embedding_learning_rate: float = 0.0
 
     def __post_init__(self) -> None:
         if not self.units or min(self.units) < 1:
@@ -41,8 +45,11 @@ class VariantConfig:
         for name in ("dropout", "recurrent_dropout"):
             if not 0.0 <= getattr(self, name) < 1.0:
                 raise ConfigError(f"{name}: expected a rate in [0, 1), got {getattr(self, name)}")
-        if self.embedding_dim < 1 or self.dense_units < 0:
-            raise ConfigError("embedding_dim must be positive and dense_units at least 0")
+        if self.embedding_dim < 1:
+            raise ConfigError(f"embedding_dim: expected a positive int, got {self.embedding_dim}")
+        for name in ("dense_units", "bigram_buckets", "embedding_learning_rate"):
+            if getattr(self, name) < 0:
+                raise ConfigError(f"{name}: expected 0 or more, got {getattr(self, name)}")
 
 
 @dataclass(frozen=True)

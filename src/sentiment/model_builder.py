@@ -1,8 +1,9 @@
 """The one model builder: a variant description (data) in, a Keras model out; and its compilation.
 
 Every variant has the same shape: token ids -> Embedding (index 0 masked, so 'pre' and 'post'
-padding give the same prediction) -> one or more recurrent layers (the cell looked up in
-RECURRENT_LAYERS, optionally Bidirectional) -> pooling over time -> optional Dense -> Dense(1, sigmoid).
+padding give the same prediction; optionally plus hashed word-pair vectors) -> one or more recurrent
+layers (the cell looked up in RECURRENT_LAYERS, optionally Bidirectional) -> pooling over time ->
+optional Dense -> Dense(1, sigmoid).
 A new variant, say a bidirectional GRU, is a params.yaml entry, never new code.
 """
 
@@ -60,6 +61,69 @@ class MaskedGlobalPooling1D(keras.layers.Layer):
         return {**super().get_config(), "mode": self.mode}
 
 
+@keras.saving.register_keras_serializable(package="sentiment")
+class WordPairEmbedding(keras.layers.Embedding):
+    """An Embedding whose vector for word t also holds a vector for the pair (word t-1, word t).
+
+    Each pair of adjacent word ids is hashed into one of `pair_buckets` rows of a second table, as
+    fastText does for its bigrams, so the recurrent layer reads phrases ("not good", "waste of") at
+    each step without a pair vocabulary in the data pipeline. A pair that touches padding adds
+    nothing, so 'pre' and 'post' padding still give the same prediction. `get_weights()[0]` stays
+    the word matrix.
+    """
+
+    # Multiplier of the pair hash: a prime far above any vocabulary, so (a, b) and (b, a) differ and
+    # neighbouring ids spread over the table.
+    HASH_MULTIPLIER = 1_000_003
+
+    def __init__(self, input_dim: int, output_dim: int, pair_buckets: int, **kwargs: Any) -> None:
+        super().__init__(input_dim, output_dim, **kwargs)
+        if pair_buckets < 1:
+            raise ValueError(f"pair_buckets must be positive, got {pair_buckets}")
+        self.pair_buckets = pair_buckets
+
+    def build(self, input_shape: Any = None) -> None:
+        if self.built:
+            return
+        super().build(input_shape)
+        self.pair_embeddings = self.add_weight(
+            shape=(self.pair_buckets, self.output_dim),
+            initializer=self.embeddings_initializer,
+            name="pair_embeddings",
+        )
+
+    @property
+    def variable_serialization_spec(self) -> dict[str | None, list[str]]:
+        # Embedding saves only the variables this spec names, in its order (its hook for subclasses).
+        return {None: ["embeddings", "pair_embeddings"]}
+
+    def pair_ids(self, inputs: Any) -> tuple[Any, Any]:
+        """Bucket of each (previous, current) pair, and whether both are words (not padding)."""
+        current = ops.cast(inputs, "int64")
+        previous = ops.pad(current[:, :-1], [[0, 0], [1, 0]])
+        buckets = (previous * self.HASH_MULTIPLIER + current) % self.pair_buckets
+        return buckets, ops.logical_and(previous > 0, current > 0)
+
+    def call(self, inputs: Any) -> Any:
+        words = super().call(inputs)
+        buckets, is_pair = self.pair_ids(inputs)
+        pairs = ops.take(self.pair_embeddings, buckets, axis=0)
+        pairs = ops.where(ops.expand_dims(is_pair, -1), pairs, ops.zeros_like(pairs))
+        return words + ops.cast(pairs, words.dtype)
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "pair_buckets": self.pair_buckets}
+
+
+def embedding_layer(variant: VariantConfig, vocabulary_size: int) -> keras.layers.Embedding:
+    """Embedding(num_words, dim) with index 0 (padding) masked; word pairs added if the variant asks."""
+    if variant.bigram_buckets:
+        return WordPairEmbedding(
+            vocabulary_size, variant.embedding_dim, variant.bigram_buckets, mask_zero=True, name="embedding"
+        )
+    return keras.layers.Embedding(vocabulary_size, variant.embedding_dim, mask_zero=True, name="embedding")
+
+
 def recurrent_layer(
     variant: VariantConfig, units: int, return_sequences: bool, position: int
 ) -> keras.layers.Layer:
@@ -94,9 +158,7 @@ def build_model(
     if vocabulary_size < 2:
         raise ValueError(f"vocabulary_size must be at least 2 (padding and OOV), got {vocabulary_size}")
     inputs = keras.Input(shape=(sequence_length,), dtype="int32", name="token_ids")
-    hidden = keras.layers.Embedding(vocabulary_size, variant.embedding_dim, mask_zero=True, name="embedding")(
-        inputs
-    )
+    hidden = embedding_layer(variant, vocabulary_size)(inputs)
     last_position = len(variant.units)
     for position, units in enumerate(variant.units, start=1):
         # Inner layers feed the next layer a sequence; the last one only when pooling over time.
@@ -110,9 +172,65 @@ def build_model(
     return keras.Model(inputs, outputs, name=name)
 
 
-def compile_model(model: keras.Model, training: TrainingConfig) -> None:
-    """Compile for binary sentiment: Adam with gradient-norm clipping (against exploding gradients)."""
-    optimizer = keras.optimizers.Adam(learning_rate=training.learning_rate, clipnorm=training.clipnorm)
+@keras.saving.register_keras_serializable(package="sentiment")
+class AdamWithSGDEmbedding(keras.optimizers.Adam):
+    """Adam for every layer except the embedding, whose rows take plain SGD steps.
+
+    A word's (or word pair's) row gets a gradient only in the batches where it occurs. Adam divides
+    that gradient by a second moment that has decayed since the row's last batch, and its momentum
+    keeps moving the row for steps afterwards, so a row seen in one review moves by many learning
+    rates: the embedding memorizes the training reviews within an epoch. SGD moves a row in
+    proportion to its gradient, as word2vec and fastText train theirs.
+    """
+
+    def __init__(
+        self, embedding_learning_rate: float, embedding_layer: str = "embedding", **kwargs: Any
+    ) -> None:
+        super().__init__(**kwargs)
+        if embedding_learning_rate <= 0:
+            raise ValueError(f"embedding_learning_rate must be positive, got {embedding_learning_rate}")
+        self.embedding_learning_rate = embedding_learning_rate
+        self.embedding_layer = embedding_layer
+        self._sgd_indices: frozenset[int] = frozenset()
+
+    def build(self, variables: Any) -> None:
+        if self.built:
+            return
+        super().build(variables)
+        prefix = f"{self.embedding_layer}/"
+        self._sgd_indices = frozenset(
+            self._get_variable_index(variable) for variable in variables if variable.path.startswith(prefix)
+        )
+        if not self._sgd_indices:
+            raise ValueError(f"no variable of a layer named {self.embedding_layer!r} to train with SGD")
+
+    def update_step(self, gradient: Any, variable: Any, learning_rate: Any) -> None:
+        if self._get_variable_index(variable) in self._sgd_indices:
+            step = ops.multiply(ops.cast(gradient, variable.dtype), self.embedding_learning_rate)
+            self.assign_sub(variable, step)
+            return
+        super().update_step(gradient, variable, learning_rate)
+
+    def get_config(self) -> dict[str, Any]:
+        return {
+            **super().get_config(),
+            "embedding_learning_rate": self.embedding_learning_rate,
+            "embedding_layer": self.embedding_layer,
+        }
+
+
+def compile_model(model: keras.Model, training: TrainingConfig, embedding_learning_rate: float = 0.0) -> None:
+    """Compile for binary sentiment: Adam with gradient-norm clipping (against exploding gradients).
+
+    `embedding_learning_rate` > 0 trains the embedding with SGD at that rate (`AdamWithSGDEmbedding`).
+    """
+    optimizer: keras.optimizers.Optimizer
+    if embedding_learning_rate > 0:
+        optimizer = AdamWithSGDEmbedding(
+            embedding_learning_rate, learning_rate=training.learning_rate, clipnorm=training.clipnorm
+        )
+    else:
+        optimizer = keras.optimizers.Adam(learning_rate=training.learning_rate, clipnorm=training.clipnorm)
     model.compile(
         optimizer=optimizer,
         loss=keras.losses.BinaryCrossentropy(),

@@ -132,7 +132,7 @@ def train(
     """
     make_deterministic(seed)
     model = build_model(variant, vocabulary_size, name=name)
-    compile_model(model, training)
+    compile_model(model, training, variant.embedding_learning_rate)
     early_stopping = keras.callbacks.EarlyStopping(
         monitor="val_loss", patience=training.early_stopping_patience, restore_best_weights=True
     )
