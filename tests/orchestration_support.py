@@ -36,6 +36,11 @@ TINY_PARAMS: dict[str, Any] = {
 TINY_VARIANT: dict[str, Any] = {"units": [4], "embedding_dim": 8}
 
 
+def tiny_pairs(variant: Mapping[str, Any]) -> dict[str, int]:
+    """A variant that reads word pairs keeps them, in a table of a few rows instead of a million."""
+    return {"bigram_buckets": 64} if variant.get("bigram_buckets") else {}
+
+
 def _merge(base: dict[str, Any], changes: Mapping[str, Any]) -> dict[str, Any]:
     merged = dict(base)
     for key, value in changes.items():
@@ -51,7 +56,10 @@ def tiny_params(variants: tuple[str, ...] = ("rnn", "lstm"), **changes: Any) -> 
     params = yaml.safe_load((PROJECT_ROOT / "params.yaml").read_text(encoding="utf-8"))
     params = _merge(params, {key: value for key, value in TINY_PARAMS.items() if key in params})
     if "models" in params:
-        params["models"] = {name: _merge(params["models"][name], TINY_VARIANT) for name in variants}
+        params["models"] = {
+            name: _merge(params["models"][name], {**TINY_VARIANT, **tiny_pairs(params["models"][name])})
+            for name in variants
+        }
     return _merge(params, changes)
 
 

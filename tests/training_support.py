@@ -12,6 +12,7 @@ import mlflow
 from mlflow.tracking import MlflowClient
 
 from conftest import project_params
+from orchestration_support import tiny_pairs
 from sentiment.tracking import using_tracking_uri
 
 PROBE_WORDS = ["great", "awful", "boring", "notaword"]
@@ -20,7 +21,7 @@ PROBE_WORDS = ["great", "awful", "boring", "notaword"]
 def tiny_models() -> dict[str, dict[str, Any]]:
     """Each variant of params.yaml `models` with the same cell, direction, depth and pooling, but tiny."""
     return {
-        name: {"units": [4] * len(variant["units"]), "embedding_dim": 8}
+        name: {"units": [4] * len(variant["units"]), "embedding_dim": 8, **tiny_pairs(variant)}
         for name, variant in project_params()["models"].items()
     }
 
