@@ -193,16 +193,33 @@ class AdamWithSGDEmbedding(keras.optimizers.Adam):
         self.embedding_layer = embedding_layer
         self._sgd_indices: frozenset[int] = frozenset()
 
+    def trains_with_sgd(self, variable: Any) -> bool:
+        return bool(variable.path.startswith(f"{self.embedding_layer}/"))
+
     def build(self, variables: Any) -> None:
         if self.built:
             return
         super().build(variables)
-        prefix = f"{self.embedding_layer}/"
         self._sgd_indices = frozenset(
-            self._get_variable_index(variable) for variable in variables if variable.path.startswith(prefix)
+            self._get_variable_index(variable) for variable in variables if self.trains_with_sgd(variable)
         )
         if not self._sgd_indices:
             raise ValueError(f"no variable of a layer named {self.embedding_layer!r} to train with SGD")
+
+    def add_optimizer_variables(self, trainable_variables: Any, name: Any, initializer: Any = "zeros") -> Any:
+        # No Adam moments for the SGD tables (None in their place, as Keras does for variables it
+        # overwrites with their gradient): else the optimizer holds, and saves, two more copies of them.
+        names = [name] if isinstance(name, str) else list(name)
+        created: tuple[list[Any], ...] = tuple([] for _ in names)
+        for variable in trainable_variables:
+            if self.trains_with_sgd(variable):
+                moments: Any = [None] * len(names)
+            else:
+                moments = super().add_optimizer_variables([variable], names, initializer)
+                moments = [moment[0] for moment in moments]
+            for slots, moment in zip(created, moments, strict=True):
+                slots.append(moment)
+        return created[0] if isinstance(name, str) else created
 
     def update_step(self, gradient: Any, variable: Any, learning_rate: Any) -> None:
         if self._get_variable_index(variable) in self._sgd_indices:
