@@ -1,4 +1,5 @@
-"""What every benchmark script shares: the machine it ran on, and its section of BENCHMARKS.md."""
+"""What every benchmark script shares: the machine it ran on, a workspace prepared from the archive,
+and its section of BENCHMARKS.md."""
 
 from __future__ import annotations
 
@@ -7,7 +8,10 @@ import platform
 import re
 from pathlib import Path
 
+from sentiment import stages
 from sentiment.atomic import write_text
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
 
 def machine() -> str:
@@ -21,6 +25,18 @@ def machine() -> str:
 
 def load_average() -> str:
     return ", ".join(f"{value:.1f}" for value in os.getloadavg())
+
+
+def prepare(root: Path, archive: Path) -> stages.Workspace:
+    """A workspace in `root` with the project's params.yaml and the archive's reviews preprocessed
+    (fetch, clean, vocabulary, sequences); a workspace that has its sequences already is reused."""
+    (root / "params.yaml").write_text((PROJECT_ROOT / "params.yaml").read_text(encoding="utf-8"))
+    workspace = stages.Workspace.load(root)
+    if not workspace.path(workspace.params.paths.sequences).exists():
+        stages.fetch_raw(workspace, archive=archive)
+        for stage in (stages.clean, stages.vocabulary, stages.sequences):
+            stage(workspace)
+    return workspace
 
 
 def write_section(path: Path, title: str, section: str) -> None:

@@ -1,8 +1,12 @@
-"""Training: early stopping on the validation loss restores the best epoch's weights; each epoch's logs
-reach the tracker. (Determinism, across processes, is tested with the training stage.)"""
+"""Training: early stopping on the validation loss restores the best epoch's weights, or leaves the mean
+of every epoch's weights (weight averaging); each epoch's logs reach the tracker. (Determinism, across
+processes, is tested with the training stage.)"""
 
 from __future__ import annotations
 
+import dataclasses
+
+import keras
 import numpy as np
 import pytest
 
@@ -42,6 +46,50 @@ def test_early_stopping_restores_the_best_epoch_and_every_epoch_is_logged() -> N
     assert [epoch for epoch, _ in received] == list(range(1, trained.epochs_run + 1))
     assert [logs["val_loss"] for _, logs in received] == pytest.approx(val_losses)
     assert {"loss", "accuracy", "val_loss", "val_accuracy"} <= set(received[0][1])
+
+
+class EpochWeights(keras.callbacks.Callback):
+    def __init__(self) -> None:
+        super().__init__()
+        self.weights: list[list[np.ndarray]] = []
+
+    def on_epoch_end(self, epoch: int, logs: object = None) -> None:
+        self.weights.append([np.array(weight) for weight in self.model.get_weights()])
+
+
+def test_weight_averaging_keeps_the_mean_of_every_epoch_run_and_early_stopping_still_stops() -> None:
+    config = TrainingConfig(learning_rate=0.05, batch_size=16, epochs=6, early_stopping_patience=1)
+    variant = dataclasses.replace(
+        VARIANT, bigram_buckets=16, embedding_learning_rate=1.0, average_weights=True
+    )
+    epoch_weights = EpochWeights()
+    trained = training.train(
+        variant,
+        config,
+        contradicting_arrays(),
+        vocabulary_size=30,
+        seed=3,
+        callbacks=[epoch_weights],
+        verbose=0,
+    )
+
+    assert trained.epochs_run < config.epochs, "val_loss rose, so training stopped early"
+    assert trained.averaged_epochs == trained.epochs_run == len(epoch_weights.weights)
+    kept = trained.model.get_weights()
+    # word and pair tables, the GRU's kernels and bias, the output layer's kernel and bias
+    assert len(kept) == len(epoch_weights.weights[0]) == 7
+    for index, weight in enumerate(kept):
+        np.testing.assert_allclose(
+            weight, np.mean([epoch[index] for epoch in epoch_weights.weights], axis=0), atol=1e-6
+        )
+    for epoch in epoch_weights.weights:  # neither the best epoch's weights nor the last epoch's
+        assert not np.allclose(epoch[0], kept[0])
+
+
+def test_without_averaging_no_epochs_are_averaged() -> None:
+    config = TrainingConfig(batch_size=16, epochs=1)
+    trained = training.train(VARIANT, config, contradicting_arrays(), vocabulary_size=30, seed=3, verbose=0)
+    assert trained.averaged_epochs == 0 and trained.best_epoch == 1
 
 
 @pytest.mark.parametrize("padding", ["pre", "post"])

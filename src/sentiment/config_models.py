@@ -25,6 +25,8 @@ class VariantConfig:
     False: the course's equation). `bigram_buckets` > 0 adds to each word's vector the vector of the
     pair (previous word, word), hashed into that many rows (0: words only). `embedding_learning_rate`
     > 0 trains the embedding with plain SGD at that rate instead of Adam (0: Adam, like the rest).
+    `average_weights` keeps the mean of the weights at the end of every epoch run (stochastic weight
+    averaging) instead of the best epoch's weights.
     """
 
     cell: Literal["rnn", "gru", "lstm"]
@@ -38,6 +40,7 @@ class VariantConfig:
     reset_after: bool = True
     bigram_buckets: int = 0
     embedding_learning_rate: float = 0.0
+    average_weights: bool = False
 
     def __post_init__(self) -> None:
         if not self.units or min(self.units) < 1:

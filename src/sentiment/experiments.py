@@ -133,15 +133,15 @@ def train_variant(
         write_text(files.embeddings_dir / "vectors.tsv", vectors)
         write_text(files.embeddings_dir / "metadata.tsv", words)
 
+        validation_scores = evaluation.binary_metrics(arrays["y_validation"], validation_probabilities)
         metrics: dict[str, dict[str, float]] = {
-            "validation": {
-                "loss": trained.history["val_loss"][trained.best_epoch - 1],
-                **evaluation.binary_metrics(arrays["y_validation"], validation_probabilities),
-            },
+            # the kept model's validation loss: the best epoch's, or that of the averaged weights
+            "validation": {"loss": validation_scores["log_loss"], **validation_scores},
             "test": test_scores,
             "training": {
                 "epochs_run": trained.epochs_run,
                 "best_epoch": trained.best_epoch,
+                "averaged_epochs": trained.averaged_epochs,
                 "parameters": trained.parameters,
             },
             "gradients": gradients.profile_summary(profile, params.diagnostics.gradient_distance),

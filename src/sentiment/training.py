@@ -1,4 +1,5 @@
-"""Training one recurrent variant: seeded and deterministic, Adam with gradient clipping, early stopping.
+"""Training one recurrent variant: seeded and deterministic, Adam with gradient clipping, early stopping,
+optionally weight averaging.
 
 The model comes from the one builder (`model_builder`); this module only fits it and times it. It
 feeds the network batches of reviews of similar length, cut to their longest review (`batching`),
@@ -73,6 +74,35 @@ class TrainingClock(keras.callbacks.Callback):
         self._stop()
 
 
+class WeightAveraging(keras.callbacks.Callback):
+    """Stochastic weight averaging (Izmailov et al. 2018): when training ends, the model takes the mean
+    of its weights at the end of each epoch run.
+
+    A model that memorizes its training reviews within a few epochs (the word-pair variants) is at its
+    best validation loss for one epoch at most; the mean of the points along that path lies in a wider
+    valley than any of them, and classifies unseen reviews better than the best single epoch.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.epochs = 0
+        self._sums: list[np.ndarray] = []
+
+    def on_epoch_end(self, epoch: int, logs: Mapping[str, Any] | None = None) -> None:
+        weights = self.model.get_weights()
+        if self.epochs == 0:
+            self._sums = [np.array(weight, dtype=np.float64) for weight in weights]
+        else:
+            for total, weight in zip(self._sums, weights, strict=True):
+                total += weight
+        self.epochs += 1
+
+    def on_train_end(self, logs: Mapping[str, Any] | None = None) -> None:
+        if self.epochs:
+            self.model.set_weights([total / self.epochs for total in self._sums])
+            self._sums = []
+
+
 def length_batched(
     tokens: np.ndarray, labels: np.ndarray, plan: Callable[[], list[np.ndarray]], batch_count: int
 ) -> tf.data.Dataset:
@@ -105,8 +135,9 @@ def evaluation_batches(tokens: np.ndarray, labels: np.ndarray) -> tf.data.Datase
 class TrainedModel:
     model: keras.Model
     history: dict[str, list[float]]
-    best_epoch: int  # numbered from 1: the epoch whose weights were restored
+    best_epoch: int  # numbered from 1: the epoch of the lowest validation loss
     epochs_run: int
+    averaged_epochs: int  # epochs whose weights were averaged into the model (0: best epoch restored)
     seconds: float  # on training batches, validation passes excluded
     samples_per_second: float
 
@@ -128,13 +159,15 @@ def train(
     """Build, compile and fit one variant on `arrays` (x_train, y_train, x_validation, y_validation).
 
     Batches group reviews of similar length and skip the columns that are padding in all of them
-    (`batching`). Early stopping watches the validation loss and restores the best epoch's weights.
+    (`batching`). Early stopping watches the validation loss and restores the best epoch's weights,
+    or, if the variant averages its weights, leaves the mean of the weights of every epoch run.
     """
     make_deterministic(seed)
     model = build_model(variant, vocabulary_size, name=name)
     compile_model(model, training, variant.embedding_learning_rate)
+    averaging = WeightAveraging() if variant.average_weights else None
     early_stopping = keras.callbacks.EarlyStopping(
-        monitor="val_loss", patience=training.early_stopping_patience, restore_best_weights=True
+        monitor="val_loss", patience=training.early_stopping_patience, restore_best_weights=averaging is None
     )
     clock = TrainingClock()
     history = model.fit(
@@ -142,7 +175,8 @@ def train(
         validation_data=evaluation_batches(arrays["x_validation"], arrays["y_validation"]),
         epochs=training.epochs,
         shuffle=False,  # training_batches shuffles, by length group
-        callbacks=[early_stopping, clock, *callbacks],
+        # Averaging comes after early stopping, so that its weights are the ones the model keeps.
+        callbacks=[early_stopping, *([averaging] if averaging else []), clock, *callbacks],
         verbose=progress_verbosity() if verbose is None else verbose,
     )
     logs = {key: [float(value) for value in values] for key, values in history.history.items()}
@@ -153,6 +187,7 @@ def train(
         history=logs,
         best_epoch=int(early_stopping.best_epoch) + 1,
         epochs_run=epochs_run,
+        averaged_epochs=averaging.epochs if averaging else 0,
         seconds=clock.seconds,
         samples_per_second=samples / clock.seconds if clock.seconds > 0 else float("nan"),
     )
