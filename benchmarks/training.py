@@ -113,7 +113,8 @@ def row(name: str, result: dict[str, Any]) -> str:
     ratio = result.get("gradients", {}).get("ratio_far_to_1")
     epochs = "-"
     if "epochs_run" in trained:
-        kept = "averaged" if trained.get("averaged_epochs") else f"best {trained['best_epoch']}"
+        averaged = trained.get("averaged_epochs")
+        kept = f"last {averaged:.0f} averaged" if averaged else f"best {trained['best_epoch']}"
         epochs = f"{trained['epochs_run']} ({kept})"
     cells = [
         name,

@@ -57,33 +57,67 @@ class EpochWeights(keras.callbacks.Callback):
         self.weights.append([np.array(weight) for weight in self.model.get_weights()])
 
 
-def test_weight_averaging_keeps_the_mean_of_every_epoch_run_and_early_stopping_still_stops() -> None:
+def mean_of_last(epochs: list[list[np.ndarray]], count: int) -> list[np.ndarray]:
+    return [np.mean([epoch[index] for epoch in epochs[-count:]], axis=0) for index in range(len(epochs[0]))]
+
+
+def test_weight_averaging_keeps_the_mean_of_the_last_epochs_with_the_lowest_validation_loss() -> None:
     config = TrainingConfig(learning_rate=0.05, batch_size=16, epochs=6, early_stopping_patience=1)
     variant = dataclasses.replace(
         VARIANT, bigram_buckets=16, embedding_learning_rate=1.0, average_weights=True
     )
+    arrays = contradicting_arrays()
     epoch_weights = EpochWeights()
     trained = training.train(
-        variant,
-        config,
-        contradicting_arrays(),
-        vocabulary_size=30,
-        seed=3,
-        callbacks=[epoch_weights],
-        verbose=0,
+        variant, config, arrays, vocabulary_size=30, seed=3, callbacks=[epoch_weights], verbose=0
     )
 
     assert trained.epochs_run < config.epochs, "val_loss rose, so training stopped early"
-    assert trained.averaged_epochs == trained.epochs_run == len(epoch_weights.weights)
+    epochs = epoch_weights.weights
+    assert len(epochs) == trained.epochs_run >= 3
     kept = trained.model.get_weights()
     # word and pair tables, the GRU's kernels and bias, the output layer's kernel and bias
-    assert len(kept) == len(epoch_weights.weights[0]) == 7
-    for index, weight in enumerate(kept):
-        np.testing.assert_allclose(
-            weight, np.mean([epoch[index] for epoch in epoch_weights.weights], axis=0), atol=1e-6
+    assert len(kept) == len(epochs[0]) == 7
+    losses = []
+    for count in range(1, len(epochs) + 1):
+        trained.model.set_weights(mean_of_last(epochs, count))
+        scores = trained.model.evaluate(
+            arrays["x_validation"], arrays["y_validation"], verbose=0, return_dict=True
         )
-    for epoch in epoch_weights.weights:  # neither the best epoch's weights nor the last epoch's
+        losses.append(scores["loss"])
+    assert trained.averaged_epochs == int(np.argmin(losses)) + 1 > 1
+    for weight, expected in zip(kept, mean_of_last(epochs, trained.averaged_epochs), strict=True):
+        np.testing.assert_allclose(weight, expected, atol=1e-6)
+    for epoch in epochs:  # neither the best epoch's weights nor the last epoch's
         assert not np.allclose(epoch[0], kept[0])
+
+
+def test_weight_averaging_leaves_out_the_epochs_before_the_model_learned() -> None:
+    """A model that learns only in its last epoch keeps that epoch's weights alone."""
+    generator = np.random.default_rng(5)
+    tokens = generator.integers(2, 30, size=(200, 8)).astype(np.int32)
+    labels = generator.integers(0, 2, size=200).astype(np.int32)
+    tokens[labels == 1, generator.integers(0, 8)] = 1  # positive reviews hold word 1
+    arrays = {"x_train": tokens, "y_train": labels, "x_validation": tokens, "y_validation": labels}
+    config = TrainingConfig(learning_rate=0.05, batch_size=16, epochs=8, early_stopping_patience=8)
+    learned = training.train(VARIANT, config, arrays, vocabulary_size=30, seed=2, verbose=0).model
+    model = training.build_model(VARIANT, 30)
+    training.compile_model(model, config)
+    at_chance, learned_weights = model.get_weights(), learned.get_weights()
+
+    averaging = training.WeightAveraging(training.evaluation_batches(tokens, labels))
+    averaging.set_model(model)
+    for epoch, weights in enumerate([at_chance, at_chance, learned_weights]):
+        model.set_weights(weights)
+        averaging.on_epoch_end(epoch)
+    averaging.on_train_end()
+
+    assert averaging.epochs == 1
+    assert averaging.validation_losses[0] < min(averaging.validation_losses[1:])
+    for weight, expected in zip(model.get_weights(), learned_weights, strict=True):
+        np.testing.assert_array_equal(weight, expected)
+    accuracy = model.evaluate(tokens, labels, verbose=0, return_dict=True)["accuracy"]
+    assert accuracy > 0.9
 
 
 def test_without_averaging_no_epochs_are_averaged() -> None:

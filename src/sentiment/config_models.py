@@ -25,8 +25,8 @@ class VariantConfig:
     False: the course's equation). `bigram_buckets` > 0 adds to each word's vector the vector of the
     pair (previous word, word), hashed into that many rows (0: words only). `embedding_learning_rate`
     > 0 trains the embedding with plain SGD at that rate instead of Adam (0: Adam, like the rest).
-    `average_weights` keeps the mean of the weights at the end of every epoch run (stochastic weight
-    averaging) instead of the best epoch's weights.
+    `average_weights` keeps the mean of the weights at the end of the last epochs run, as many as give
+    the lowest validation loss (stochastic weight averaging), instead of the best epoch's weights.
     """
 
     cell: Literal["rnn", "gru", "lstm"]

@@ -75,32 +75,47 @@ class TrainingClock(keras.callbacks.Callback):
 
 
 class WeightAveraging(keras.callbacks.Callback):
-    """Stochastic weight averaging (Izmailov et al. 2018): when training ends, the model takes the mean
-    of its weights at the end of each epoch run.
+    """Stochastic weight averaging (Izmailov et al. 2018) over the last epochs run: when training ends,
+    the model takes the mean of its weights at the end of its last k epochs, k being the count whose
+    mean has the lowest loss on `validation`.
 
     A model that memorizes its training reviews within a few epochs (the word-pair variants) is at its
-    best validation loss for one epoch at most; the mean of the points along that path lies in a wider
-    valley than any of them, and classifies unseen reviews better than the best single epoch.
+    best validation loss for one epoch at most; the mean of the points along its path lies in a wider
+    valley than any of them, and classifies unseen reviews better than the best single epoch. Only a
+    tail of the path is averaged, and the validation split picks how long a tail: a model that learns
+    late (a few thousand reviews) must not be averaged with its epochs at chance.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, validation: tf.data.Dataset) -> None:
         super().__init__()
-        self.epochs = 0
-        self._sums: list[np.ndarray] = []
+        self.validation = validation
+        self.epochs = 0  # epochs averaged into the kept weights
+        self.validation_losses: list[float] = []  # of the mean of the last 1, 2, ... epochs
+        self._snapshots: list[list[np.ndarray]] = []
 
     def on_epoch_end(self, epoch: int, logs: Mapping[str, Any] | None = None) -> None:
-        weights = self.model.get_weights()
-        if self.epochs == 0:
-            self._sums = [np.array(weight, dtype=np.float64) for weight in weights]
-        else:
-            for total, weight in zip(self._sums, weights, strict=True):
-                total += weight
-        self.epochs += 1
+        self._snapshots.append(self.model.get_weights())
 
     def on_train_end(self, logs: Mapping[str, Any] | None = None) -> None:
-        if self.epochs:
-            self.model.set_weights([total / self.epochs for total in self._sums])
-            self._sums = []
+        sums: list[np.ndarray] = []
+        best_weights: list[np.ndarray] = []
+        for count, snapshot in enumerate(reversed(self._snapshots), start=1):
+            if sums:
+                for total, weight in zip(sums, snapshot, strict=True):
+                    total += weight
+            else:
+                sums = [np.array(weight, dtype=np.float64) for weight in snapshot]
+            mean = [
+                (total / count).astype(weight.dtype) for total, weight in zip(sums, snapshot, strict=True)
+            ]
+            self.model.set_weights(mean)
+            loss = float(self.model.evaluate(self.validation, verbose=0, return_dict=True)["loss"])
+            if not self.validation_losses or loss < min(self.validation_losses):
+                self.epochs, best_weights = count, mean
+            self.validation_losses.append(loss)
+        if best_weights:
+            self.model.set_weights(best_weights)
+        self._snapshots = []
 
 
 def length_batched(
@@ -160,19 +175,21 @@ def train(
 
     Batches group reviews of similar length and skip the columns that are padding in all of them
     (`batching`). Early stopping watches the validation loss and restores the best epoch's weights,
-    or, if the variant averages its weights, leaves the mean of the weights of every epoch run.
+    or, if the variant averages its weights, leaves the mean of the weights of its last epochs
+    (`WeightAveraging`).
     """
     make_deterministic(seed)
     model = build_model(variant, vocabulary_size, name=name)
     compile_model(model, training, variant.embedding_learning_rate)
-    averaging = WeightAveraging() if variant.average_weights else None
+    validation = evaluation_batches(arrays["x_validation"], arrays["y_validation"])
+    averaging = WeightAveraging(validation) if variant.average_weights else None
     early_stopping = keras.callbacks.EarlyStopping(
         monitor="val_loss", patience=training.early_stopping_patience, restore_best_weights=averaging is None
     )
     clock = TrainingClock()
     history = model.fit(
         training_batches(arrays["x_train"], arrays["y_train"], training.batch_size, seed),
-        validation_data=evaluation_batches(arrays["x_validation"], arrays["y_validation"]),
+        validation_data=validation,
         epochs=training.epochs,
         shuffle=False,  # training_batches shuffles, by length group
         # Averaging comes after early stopping, so that its weights are the ones the model keeps.
