@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import datetime
-import os
 import statistics
 import sys
 import tempfile
@@ -152,7 +151,6 @@ def main(argv: list[str] | None = None) -> int:
     if not arguments.archive.is_file():
         print(f"error: the IMDB archive is absent: {arguments.archive}", file=sys.stderr)
         return 2
-    os.environ.pop("MLFLOW_TRACKING_URI", None)
     load_before = load_average()
     with tempfile.TemporaryDirectory() as temporary:
         root = arguments.workdir or Path(temporary)
