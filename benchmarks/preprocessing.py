@@ -29,11 +29,11 @@ import numpy as np
 from tqdm import tqdm
 
 from report_support import load_average, machine, publish
-from sentiment import cleaning, ingest
 from sentiment.config import Params, load_params
-from sentiment.errors import SentimentError
-from sentiment.sequences import pad_tokenized
-from sentiment.vocabulary import encode, fit_vocabulary
+from sentiment.core.errors import SentimentError
+from sentiment.data import cleaning, ingest
+from sentiment.data.sequences import pad_tokenized
+from sentiment.data.vocabulary import encode, fit_vocabulary
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_ARCHIVE = PROJECT_ROOT.parent / "shared" / "data" / "imdb" / "aclImdb_45k.tar.gz"

@@ -8,8 +8,10 @@ import platform
 import re
 from pathlib import Path
 
-from sentiment import stages
-from sentiment.atomic import write_text
+from sentiment.config.workspace import Workspace
+from sentiment.core.files import write_text
+from sentiment.stages import preprocessing as preprocessing_stages
+from sentiment.stages import raw as raw_stages
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
@@ -27,14 +29,18 @@ def load_average() -> str:
     return ", ".join(f"{value:.1f}" for value in os.getloadavg())
 
 
-def prepare(root: Path, archive: Path) -> stages.Workspace:
+def prepare(root: Path, archive: Path) -> Workspace:
     """A workspace in `root` with the project's params.yaml and the archive's reviews preprocessed
     (fetch, clean, vocabulary, sequences); a workspace that has its sequences already is reused."""
     (root / "params.yaml").write_text((PROJECT_ROOT / "params.yaml").read_text(encoding="utf-8"))
-    workspace = stages.Workspace.load(root)
+    workspace = Workspace.load(root)
     if not workspace.path(workspace.params.paths.sequences).exists():
-        stages.fetch_raw(workspace, archive=archive)
-        for stage in (stages.clean, stages.vocabulary, stages.sequences):
+        raw_stages.fetch_raw(workspace, archive=archive)
+        for stage in (
+            preprocessing_stages.clean,
+            preprocessing_stages.vocabulary,
+            preprocessing_stages.sequences,
+        ):
             stage(workspace)
     return workspace
 

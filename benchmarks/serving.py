@@ -30,8 +30,16 @@ import numpy as np
 import yaml
 
 from report_support import load_average, machine, publish
-from sentiment import rest_server, scoring, stages
-from sentiment.errors import SentimentError
+
+# The REST-server helper lives with its other users, the tests.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+from sentiment.config.workspace import Workspace
+from sentiment.core.errors import SentimentError
+from sentiment.serving import scoring
+from sentiment.stages import data_validation, model_registry, model_training, readers
+from sentiment.stages import preprocessing as preprocessing_stages
+from sentiment.stages import raw as raw_stages
+from support import rest_server
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_ARCHIVE = PROJECT_ROOT.parent / "shared" / "data" / "imdb" / "aclImdb_45k.tar.gz"
@@ -42,29 +50,34 @@ SECTION_TITLE = "Registry and serving"
 WARM_UP_REQUESTS = 20
 
 
-def build_workspace(root: Path, archive: Path, variant: str, epochs: int) -> stages.Workspace:
+def build_workspace(root: Path, archive: Path, variant: str, epochs: int) -> Workspace:
     """A workspace on the shared reviews with `variant` trained and registered, by the real stages."""
     params = yaml.safe_load((PROJECT_ROOT / "params.yaml").read_text(encoding="utf-8"))
     params["models"] = {variant: params["models"][variant]}
     params["training"]["epochs"] = epochs
     root.mkdir(parents=True, exist_ok=True)
     (root / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False), encoding="utf-8")
-    workspace = stages.Workspace.load(root)
-    if (workspace.path(workspace.params.paths.reports_dir) / stages.REGISTRY_REPORT).exists():
+    workspace = Workspace.load(root)
+    if (workspace.registry_report).exists():
         print(f"reusing the registered model of {root}")
         return workspace
-    stages.fetch_raw(workspace, archive=archive)
-    for stage in (stages.clean, stages.validate_text, stages.vocabulary, stages.sequences):
+    raw_stages.fetch_raw(workspace, archive=archive)
+    for stage in (
+        preprocessing_stages.clean,
+        data_validation.validate_text,
+        preprocessing_stages.vocabulary,
+        preprocessing_stages.sequences,
+    ):
         stage(workspace)
-    stages.validate_sequences(workspace)
-    stages.train(workspace, variant)
-    stages.register(workspace)
+    data_validation.validate_sequences(workspace)
+    model_training.train(workspace, variant)
+    model_registry.register(workspace)
     return workspace
 
 
-def batch_scoring(workspace: stages.Workspace, repeats: int) -> dict[str, Any]:
-    model = scoring.load_model(stages.champion_uri(workspace), stages.mlflow_uri(workspace))
-    raw = stages.read_raw(workspace)
+def batch_scoring(workspace: Workspace, repeats: int) -> dict[str, Any]:
+    model = scoring.load_model(model_registry.champion_uri(workspace), model_registry.mlflow_uri(workspace))
+    raw = readers.read_raw(workspace)
     test = raw[raw["split"] == "test"]
     reviews, labels = test["text"].tolist(), test["label"].to_numpy()
     seconds, table = [], None
@@ -85,8 +98,8 @@ def batch_scoring(workspace: stages.Workspace, repeats: int) -> dict[str, Any]:
     }
 
 
-def rest_latency(workspace: stages.Workspace, requests: int, deadline_seconds: float) -> dict[str, Any]:
-    raw = stages.read_raw(workspace)
+def rest_latency(workspace: Workspace, requests: int, deadline_seconds: float) -> dict[str, Any]:
+    raw = readers.read_raw(workspace)
     reviews = (
         raw.loc[raw["split"] == "test", "text"].sample(n=requests, random_state=0, replace=True).tolist()
     )
@@ -94,7 +107,8 @@ def rest_latency(workspace: stages.Workspace, requests: int, deadline_seconds: f
     with tempfile.TemporaryDirectory() as directory:
         log = Path(directory) / "server.log"
         start = time.perf_counter()
-        with rest_server.serve(stages.champion_uri(workspace), stages.mlflow_uri(workspace), log) as server:
+        champion, store = model_registry.champion_uri(workspace), model_registry.mlflow_uri(workspace)
+        with rest_server.serve(champion, store, log) as server:
             startup = time.perf_counter() - start
             for review in reviews[:WARM_UP_REQUESTS]:
                 server.post({"inputs": [review]})
@@ -119,12 +133,8 @@ def rest_latency(workspace: stages.Workspace, requests: int, deadline_seconds: f
     }
 
 
-def report(
-    workspace: stages.Workspace, batch: dict[str, Any], rest: dict[str, Any], command: str, load: str
-) -> str:
-    decision = json.loads(
-        (workspace.path(workspace.params.paths.reports_dir) / stages.REGISTRY_REPORT).read_text()
-    )
+def report(workspace: Workspace, batch: dict[str, Any], rest: dict[str, Any], command: str, load: str) -> str:
+    decision = json.loads((workspace.registry_report).read_text())
     variant = decision["candidate"]["variant"]
     recorded = decision["candidate"][f"test_{workspace.params.registry.comparison_metric}"]
     config = workspace.params.models[variant]
@@ -139,7 +149,8 @@ Measured {today} on {machine()}, shared with other work (load average {load}).
 
     {command}
 
-Model: `{stages.champion_uri(workspace)}`, version {decision["candidate"]["version"]}: variant `{variant}`
+Model: `{model_registry.champion_uri(workspace)}`, version {decision["candidate"]["version"]}:
+variant `{variant}`
 ({config.cell.upper()} {list(config.units)}, embedding {config.embedding_dim}) trained by the train stage
 for {workspace.params.training.epochs} epoch(s) on the 22,500 shared training reviews (a quick
 benchmark model, not the pipeline's full training), registered by the register stage; max_len

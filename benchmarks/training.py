@@ -31,8 +31,10 @@ from pathlib import Path
 from typing import Any
 
 from report_support import load_average, machine, prepare, write_section
-from sentiment import stages
-from sentiment.errors import SentimentError
+from sentiment.config import BASELINE
+from sentiment.config.workspace import Workspace
+from sentiment.core.errors import SentimentError
+from sentiment.stages import model_training, readers
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_ARCHIVE = PROJECT_ROOT.parent / "shared" / "data" / "imdb" / "aclImdb_45k.tar.gz"
@@ -43,18 +45,20 @@ GOAL_MINUTES = 45.0
 GOAL_OVERHEAD = 0.10
 
 
-def train_all(workspace: stages.Workspace) -> dict[str, dict[str, Any]]:
+def train_all(workspace: Workspace) -> dict[str, dict[str, Any]]:
     """Each variant, then the baseline: the stage's metrics plus its wall-clock seconds."""
     results = {}
-    for name in [*workspace.params.models, stages.BASELINE]:
+    for name in [*workspace.params.models, BASELINE]:
         print(f"--- {name}", flush=True)
         started = time.perf_counter()
-        if name == stages.BASELINE:
-            stages.baseline(workspace)
+        if name == BASELINE:
+            model_training.baseline(workspace)
         else:
-            stages.train(workspace, name)
+            model_training.train(workspace, name)
         seconds = time.perf_counter() - started
-        metrics = json.loads(stages.model_outputs(workspace, name).metrics.read_text(encoding="utf-8"))
+        metrics = json.loads(
+            model_training.model_outputs(workspace, name).metrics.read_text(encoding="utf-8")
+        )
         results[name] = {**metrics, "stage_seconds": seconds}
         print(
             f"{name}: test accuracy {metrics['test']['accuracy']:.4f} in {seconds / 60:.1f} min", flush=True
@@ -62,7 +66,7 @@ def train_all(workspace: stages.Workspace) -> dict[str, dict[str, Any]]:
     return results
 
 
-def tracking_overhead(workspace: stages.Workspace, name: str, repeats: int) -> dict[str, float]:
+def tracking_overhead(workspace: Workspace, name: str, repeats: int) -> dict[str, float]:
     """Seconds of one epoch as a bare fit, and as a tracked one (run, epoch metrics, model, plots).
 
     The two alternate `repeats` times and each figure is the median: on cores shared with other work,
@@ -73,15 +77,16 @@ def tracking_overhead(workspace: stages.Workspace, name: str, repeats: int) -> d
     import mlflow
     import numpy as np
 
-    from sentiment import tracking, training
+    from sentiment.modeling import training
+    from sentiment.tracking import runs as tracking
 
     params = workspace.params
     config = dataclasses.replace(params.training, epochs=1)
-    arrays = stages.read_sequences(workspace)
-    size = stages.read_vocabulary(workspace).size
+    arrays = readers.read_sequences(workspace)
+    size = readers.read_vocabulary(workspace).size
     lineage = tracking.lineage(workspace.root, params, {"sequences": workspace.path(params.paths.sequences)},
-                               workspace.path(stages.RAW_DVC_FILE))  # fmt: skip
-    plots = stages.model_outputs(workspace, name).plots_dir
+                               workspace.raw_dvc_file)  # fmt: skip
+    plots = model_training.model_outputs(workspace, name).plots_dir
     times: dict[str, list[float]] = {"bare": [], "tracked": [], "tracked_fit": [], "logging": []}
     for _ in range(repeats):
         started = time.perf_counter()
@@ -135,10 +140,10 @@ def row(name: str, result: dict[str, Any]) -> str:
 def report(
     results: dict[str, dict[str, Any]], overhead: dict[str, float], name: str, facts: dict[str, Any]
 ) -> str:
-    variants = [variant for variant in results if variant != stages.BASELINE]
+    variants = [variant for variant in results if variant != BASELINE]
     best = max(variants, key=lambda variant: results[variant]["test"]["accuracy"])
     best_accuracy = results[best]["test"]["accuracy"]
-    baseline_accuracy = results[stages.BASELINE]["test"]["accuracy"]
+    baseline_accuracy = results[BASELINE]["test"]["accuracy"]
     minutes = sum(results[variant]["stage_seconds"] for variant in variants) / 60
     share = overhead["tracked"] / overhead["bare"] - 1
     far = int(results[variants[0]]["gradients"]["far_distance"])
@@ -203,7 +208,7 @@ def main(argv: list[str] | None = None) -> int:
         except SentimentError as error:
             print(f"error: {error}", file=sys.stderr)
             return 2
-        arrays = stages.read_sequences(workspace)
+        arrays = readers.read_sequences(workspace)
         facts = facts_of(workspace, arrays, load_before, argv)
     section = report(results, overhead, arguments.overhead_variant, facts)
     write_section(arguments.output, SECTION_TITLE, section)
@@ -212,7 +217,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def facts_of(
-    workspace: stages.Workspace, arrays: dict[str, Any], load_before: str, argv: list[str] | None
+    workspace: Workspace, arrays: dict[str, Any], load_before: str, argv: list[str] | None
 ) -> dict[str, Any]:
     import keras
     import mlflow

@@ -24,8 +24,11 @@ import time
 from pathlib import Path
 
 from report_support import load_average, machine, publish
-from sentiment import stages
-from sentiment.errors import SentimentError
+from sentiment.config.workspace import Workspace
+from sentiment.core.errors import SentimentError
+from sentiment.stages import preprocessing as preprocessing_stages
+from sentiment.stages import raw as raw_stages
+from sentiment.stages import readers
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_ARCHIVE = PROJECT_ROOT.parent / "shared" / "data" / "imdb" / "aclImdb_45k.tar.gz"
@@ -35,11 +38,15 @@ GOAL_SECONDS = 60.0
 STAGES = ("validate_text", "validate_sequences")
 
 
-def prepare(root: Path, archive: Path) -> stages.Workspace:
+def prepare(root: Path, archive: Path) -> Workspace:
     (root / "params.yaml").write_text((PROJECT_ROOT / "params.yaml").read_text(encoding="utf-8"))
-    workspace = stages.Workspace.load(root)
-    stages.fetch_raw(workspace, archive=archive)
-    for stage in (stages.clean, stages.vocabulary, stages.sequences):
+    workspace = Workspace.load(root)
+    raw_stages.fetch_raw(workspace, archive=archive)
+    for stage in (
+        preprocessing_stages.clean,
+        preprocessing_stages.vocabulary,
+        preprocessing_stages.sequences,
+    ):
         stage(workspace)
     return workspace
 
@@ -55,14 +62,14 @@ def time_stage_process(root: Path, stage: str) -> float:
     return elapsed
 
 
-def split_in_process(workspace: stages.Workspace) -> dict[str, tuple[float, float]]:
+def split_in_process(workspace: Workspace) -> dict[str, tuple[float, float]]:
     """Per stage: (seconds building the checked tables, seconds in Great Expectations with Data Docs)."""
     from sentiment.validation import runner, sequence_checks, text_checks
 
     params = workspace.params
-    raw, clean = stages.read_raw(workspace), stages.read_clean(workspace)
+    raw, clean = readers.read_raw(workspace), readers.read_clean(workspace)
     vocabulary = json.loads(workspace.path(params.paths.vocabulary).read_text(encoding="utf-8"))
-    arrays = stages.read_sequences(workspace)
+    arrays = readers.read_sequences(workspace)
     builders = {
         "validate_text": lambda: text_checks.text_checks(raw, clean, params.cleaning, params.validation),
         "validate_sequences": lambda: sequence_checks.sequence_checks(vocabulary, arrays, clean, params)[0],
@@ -120,10 +127,9 @@ def gx_version() -> str:
     return version("great-expectations")
 
 
-def facts_of(workspace: stages.Workspace) -> dict[str, int]:
+def facts_of(workspace: Workspace) -> dict[str, int]:
     results = {
-        name: json.loads(stages.validation_report_path(workspace, name).read_text())
-        for name in ("text", "sequences")
+        name: json.loads(workspace.validation_report(name).read_text()) for name in ("text", "sequences")
     }
     tables = {**results["text"]["tables"], **results["sequences"]["tables"]}
     return {

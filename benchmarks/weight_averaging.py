@@ -28,8 +28,11 @@ import keras
 import numpy as np
 
 from report_support import load_average, machine, prepare, write_section
-from sentiment import evaluation, stages, training
-from sentiment.errors import SentimentError
+from sentiment.config.workspace import Workspace
+from sentiment.core.errors import SentimentError
+from sentiment.evaluation import metrics as evaluation
+from sentiment.modeling import training
+from sentiment.stages import readers
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_ARCHIVE = PROJECT_ROOT.parent / "shared" / "data" / "imdb" / "aclImdb_45k.tar.gz"
@@ -62,12 +65,12 @@ def scores(model: keras.Model, arrays: dict[str, np.ndarray]) -> dict[str, dict[
     }
 
 
-def study(workspace: stages.Workspace, name: str, seed: int) -> dict[str, Any]:
+def study(workspace: Workspace, name: str, seed: int) -> dict[str, Any]:
     """One training run of variant `name`: its averaged, best-epoch and last-epoch models, scored."""
     params = workspace.params
     variant = dataclasses.replace(params.models[name], average_weights=True)
-    arrays = stages.read_sequences(workspace)
-    size = stages.read_vocabulary(workspace).size
+    arrays = readers.read_sequences(workspace)
+    size = readers.read_vocabulary(workspace).size
     epoch_weights = EpochWeights()
     started = time.perf_counter()
     trained = training.train(

@@ -1,9 +1,9 @@
 """The whole pipeline as one Prefect flow: data, preprocessing and validation (the preprocessing flow),
 training and evaluation of every variant (the training flow), registration: dvc.yaml's stages in order.
 
-DVC decides, stage by stage, what runs (`sentiment.orchestration.run_stage`), so after a run
+DVC decides, stage by stage, what runs (`sentiment.orchestration.dvc_stages.run_stage`), so after a run
 `dvc status` reports the pipeline up to date, and a run with nothing changed recomputes nothing. One
-run at a time holds the workspace (`sentiment.orchestration.pipeline_lock`); the variants train
+run at a time holds the workspace (`sentiment.orchestration.dvc_stages.pipeline_lock`); the variants train
 concurrently on the training flow's task runner (threads here, or a Dask cluster with `dask_address`),
 each in a process of its own. The deployments in prefect.yaml schedule this flow; run it once with
 `python -m flows.pipeline` (`--help` for the options).
@@ -19,12 +19,13 @@ from pathlib import Path
 from prefect import flow
 from prefect.runtime import flow_run
 
-from flows import dvc_tasks
+from flows import tasks
 from flows.preprocessing import preprocessing
 from flows.training import run_environment, training
-from sentiment import orchestration, stages
-from sentiment.stages import Workspace
-from sentiment.task_runners import training_task_runner
+from sentiment.config.workspace import Workspace
+from sentiment.orchestration import dvc_stages
+from sentiment.orchestration.task_runners import training_task_runner
+from sentiment.tracking import runs
 
 
 @flow(name="pipeline")
@@ -46,26 +47,26 @@ def pipeline(
     else mlflow.db in the workspace). lock_timeout_seconds: how long to wait for another run.
     """
     workspace_root = Path(root).resolve()
-    with orchestration.pipeline_lock(workspace_root, lock_timeout_seconds):
-        changes = dvc_tasks.param_changes(str(workspace_root), variants, epochs)
+    with dvc_stages.pipeline_lock(workspace_root, lock_timeout_seconds):
+        changes = tasks.param_changes(str(workspace_root), variants, epochs)
         workspace = Workspace.load(workspace_root)
-        outcomes = {"raw data": dvc_tasks.raw_data(workspace, source)}
+        outcomes = {"raw data": tasks.raw_data(workspace, source)}
         if changes:
             outcomes["params.yaml"] = f"changed for this run: {changes}"
-        tracking_uri = tracking_uri or stages.mlflow_uri(workspace)
+        tracking_uri = tracking_uri or runs.tracking_uri(workspace)
         pipeline_run = f"prefect-{flow_run.id}"
         environment = run_environment(workspace, tracking_uri, pipeline_run)
-        with orchestration.environment(environment):
+        with dvc_stages.environment(environment):
             try:
                 outcomes.update(preprocessing(root=str(workspace_root)))
             finally:
-                dvc_tasks.publish_validation_summary(workspace)
+                tasks.publish_validation_summary(workspace)
             trainer = training.with_options(task_runner=training_task_runner(dask_address))
             outcomes.update(
                 trainer(str(workspace_root), tracking_uri=tracking_uri, pipeline_run=pipeline_run)
             )
-            outcomes["register"] = dvc_tasks.stage(workspace, "register", environment)
-            dvc_tasks.publish_model_comparison(workspace, outcomes)
+            outcomes["register"] = tasks.stage(workspace, "register", environment)
+            tasks.publish_model_comparison(workspace, outcomes)
     return outcomes
 
 

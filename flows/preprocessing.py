@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Sequence
-from pathlib import Path
 
 from prefect import flow
 
 from flows import tasks
-from sentiment.stages import Workspace
+from sentiment.config.workspace import Workspace
+
+# dvc.yaml's preprocessing and data validation stages, in the order `dvc repro validate_sequences` runs them.
+STAGES = ("clean", "validate_text", "vocabulary", "sequences", "validate_sequences")
 
 
 @flow(name="preprocessing")
@@ -29,18 +31,16 @@ def preprocessing(
 ) -> dict[str, str]:
     """Prepare the padded sequences; with `fetch`, obtain the raw reviews first (as `sentiment fetch`).
 
-    Returns the file each stage wrote, by stage name ("up to date" for a stage DVC did not rerun).
+    Returns what each stage did, by stage name (ran, restored from DVC's run cache, or up to date), and
+    with `fetch` the raw reviews' directory.
     """
     workspace = Workspace.load(root, params_file)
-    outputs: dict[str, Path | None] = {}
+    outcomes: dict[str, str] = {}
     if fetch:
-        outputs["fetch"] = tasks.fetch(workspace, archive=archive, synthetic=synthetic, record=record)
-    outputs["clean"] = tasks.clean(workspace)
-    outputs["validate_text"] = tasks.validate_text(workspace)
-    outputs["vocabulary"] = tasks.vocabulary(workspace)
-    outputs["sequences"] = tasks.sequences(workspace)
-    outputs["validate_sequences"] = tasks.validate_sequences(workspace)
-    return {name: str(path) if path else "up to date" for name, path in outputs.items()}
+        outcomes["fetch"] = tasks.fetch(workspace, archive=archive, synthetic=synthetic, record=record)
+    for name in STAGES:
+        outcomes[name] = tasks.stage(workspace, name)
+    return outcomes
 
 
 def main(argv: Sequence[str] | None = None) -> None:

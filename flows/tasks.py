@@ -1,57 +1,100 @@
-"""Prefect tasks that wrap the pipeline stages of `sentiment.stages`, one task per stage.
+"""The Prefect tasks of the flows: one task that brings a dvc.yaml stage up to date, and the run's inputs
+and artifacts. A task adds retries, logs and a place in the Prefect UI, never logic.
 
-A task adds retries, logs and a place in the Prefect UI, never logic: it calls the stage function with
-the workspace and returns the path the stage wrote. Prefect's result caching is off because the
-stages write files (and DVC, not Prefect, decides what is up to date).
+`stage` runs dvc.yaml's stage through `orchestration.dvc_stages.run_stage`: DVC decides whether the
+stage function runs, and dvc.lock then records what it wrote, so `dvc status` agrees with the flow.
+Transient failures (tracking server away, DVC's lock busy, a Dask worker lost) are retried with
+exponential backoff; deterministic ones (failed validation, bad data or params) fail at once
+(`orchestration.retry_policy`). Prefect's result caching is off: the stages write files, and DVC, not
+Prefect, decides what is up to date.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
-from prefect import Task, task
+from prefect import task
+from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 
-from sentiment import orchestration, stages
-from sentiment.retry_policy import task_retry_options
-from sentiment.stages import Workspace
-
-StageFunction = Callable[[Workspace], Path]
+from sentiment.config.workspace import Workspace
+from sentiment.orchestration import dvc_stages, pipeline_inputs, run_report, stage_runner
+from sentiment.orchestration.retry_policy import task_retry_options
 
 
-def stage_task(stage: StageFunction) -> Task[[Workspace], Path | None]:
-    """The Prefect task for a stage function that takes only the workspace, named after the stage.
+@task(name="stage", task_run_name="{stage_name}", cache_policy=NO_CACHE, **task_retry_options())
+def stage(workspace: Workspace, stage_name: str, environment: dict[str, str] | None = None) -> str:
+    """Bring dvc.yaml's `stage_name` up to date; returns what happened (ran, restored, up to date).
 
-    In a DVC project the stage goes through DVC (`sentiment.orchestration.run_stage`): it runs only when
-    DVC finds it out of date, and dvc.lock then records its outputs, so `dvc status` agrees with the
-    flow. Returns the path the stage wrote, or None when DVC found it up to date.
+    `environment` (tracking URI, pipeline-run id) is exported first: on a Dask worker the task runs in
+    another process, which does not share the flow's environment.
     """
-    name = stage.__name__
-
-    def run_through_dvc(workspace: Workspace) -> Path | None:
-        written: list[Path] = []
-        orchestration.run_stage(workspace.root, name, lambda: written.append(stage(workspace)))
-        return written[0] if written else None
-
-    run_through_dvc.__name__ = run_through_dvc.__qualname__ = name
-    run_through_dvc.__doc__ = stage.__doc__
-    # Retried only on transient failures (DVC's lock busy, ...): a failed validation fails at once.
-    return task(name=name, cache_policy=NO_CACHE, **task_retry_options())(run_through_dvc)
+    dvc_stages.export_environment(environment or {})
+    function = stage_runner.stage_function(stage_name)
+    return str(dvc_stages.run_stage(workspace.root, stage_name, lambda: function(workspace)))
 
 
 @task(name="fetch", cache_policy=NO_CACHE)
 def fetch(
     workspace: Workspace, archive: str | None = None, synthetic: bool = False, record: bool = True
-) -> Path:
+) -> str:
     """`sentiment fetch`: the raw reviews from `archive`, IMDB_ARCHIVE, the download or the generator."""
-    return stages.fetch_raw(
-        workspace, archive=Path(archive) if archive else None, use_synthetic=synthetic, record=record
+    from sentiment.stages.raw import fetch_raw
+
+    archive_path = Path(archive) if archive else None
+    return str(fetch_raw(workspace, archive=archive_path, use_synthetic=synthetic, record=record))
+
+
+@task(name="tracking-store", cache_policy=NO_CACHE, **task_retry_options())
+def prepare_tracking(workspace: Workspace, environment: dict[str, str]) -> str:
+    """Create the MLflow store's tables and the experiment once, before models train in parallel.
+
+    Several processes opening a new SQLite store at once would each try to create its tables.
+    Returns the experiment id.
+    """
+    from sentiment.tracking import runs
+
+    dvc_stages.export_environment(environment)
+    return runs.experiment_id(workspace, runs.tracking_uri(workspace))
+
+
+@task(name="raw-data", cache_policy=NO_CACHE, **task_retry_options())
+def raw_data(workspace: Workspace, source: str) -> str:
+    """The raw reviews from `source`: tracked (data.dvc), download, synthetic or an archive path."""
+    return pipeline_inputs.bring_raw_data(workspace, source)
+
+
+@task(name="param-changes", cache_policy=NO_CACHE)
+def param_changes(root: str, variants: list[str] | None, epochs: int | None) -> dict[str, Any]:
+    """Write the run's `variants`/`epochs` into params.yaml, as `dvc exp run --set-param` would."""
+    return pipeline_inputs.apply_param_changes(Path(root), variants, epochs)
+
+
+@task(name="validation-summary", cache_policy=NO_CACHE)
+def publish_validation_summary(workspace: Workspace) -> str:
+    """The validation results as a Markdown artifact (also after a failed validation)."""
+    return str(
+        create_markdown_artifact(
+            key="validation-summary",
+            markdown=run_report.validation_markdown(run_report.validation_reports(workspace)),
+            description="Great Expectations results of the validation stages",
+        )
     )
 
 
-clean = stage_task(stages.clean)
-vocabulary = stage_task(stages.vocabulary)
-sequences = stage_task(stages.sequences)
-validate_text = stage_task(stages.validate_text)
-validate_sequences = stage_task(stages.validate_sequences)
+@task(name="model-comparison", cache_policy=NO_CACHE)
+def publish_model_comparison(workspace: Workspace, outcomes: dict[str, str]) -> list[dict[str, str]]:
+    """A table of the models' metrics (every variant and the baseline) with links to their MLflow runs
+    and the registry's decision, the registry's decision in words, and what each stage did."""
+    rows, registry = run_report.model_comparison(workspace)
+    create_table_artifact(
+        key="model-comparison", table=rows, description="Validation and test metrics of every variant"
+    )
+    create_markdown_artifact(key="registered-model", markdown=run_report.registry_markdown(registry))
+    create_table_artifact(
+        key="pipeline-stages",
+        table=run_report.stage_outcome_rows(outcomes.items()),
+        description="What each dvc.yaml stage did in this run (DVC decides)",
+    )
+    return rows

@@ -1,9 +1,9 @@
 """The training flow: every variant of params.yaml `models`, and the baseline, trained concurrently.
 
-Each model is its own dvc.yaml stage (train@<variant>, baseline) run through DVC (`flows.dvc_tasks`):
+Each model is its own dvc.yaml stage (train@<variant>, baseline) run through DVC (`flows.tasks`):
 one whose code, data and params did not change is not trained again. The tasks run on the flow's task
 runner: threads of this process by default, or a Dask cluster (`--dask tcp://host:8786`, or
-`--dask local` for a LocalCluster of 2 worker processes); see `sentiment.task_runners`.
+`--dask local` for a LocalCluster of 2 worker processes); see `sentiment.orchestration.task_runners`.
 
 Run it with `python -m flows.training` (add `--help` for the options).
 """
@@ -19,10 +19,11 @@ from prefect.futures import wait
 from prefect.runtime import flow_run
 from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
 
-from flows import dvc_tasks
-from sentiment import stages, tracking
-from sentiment.stages import Workspace
-from sentiment.task_runners import DEFAULT_THREADS, training_task_runner
+from flows import tasks
+from sentiment.config import BASELINE
+from sentiment.config.workspace import Workspace
+from sentiment.orchestration.task_runners import DEFAULT_THREADS, training_task_runner
+from sentiment.tracking import lineage, runs
 
 
 def run_environment(
@@ -30,14 +31,14 @@ def run_environment(
 ) -> dict[str, str]:
     """What every training task exports, wherever it runs: the tracking URI and the pipeline-run id."""
     return {
-        tracking.TRACKING_URI_VARIABLE: tracking_uri or stages.mlflow_uri(workspace),
-        tracking.PIPELINE_RUN_VARIABLE: pipeline_run or f"prefect-{flow_run.id}",
+        runs.TRACKING_URI_VARIABLE: tracking_uri or runs.tracking_uri(workspace),
+        lineage.PIPELINE_RUN_VARIABLE: pipeline_run or f"prefect-{flow_run.id}",
     }
 
 
 def training_stages(workspace: Workspace) -> list[str]:
     """dvc.yaml's training stages: one train@<variant> per params.yaml `models` entry, and the baseline."""
-    return [f"train@{variant}" for variant in workspace.params.models] + ["baseline"]
+    return [f"train@{variant}" for variant in workspace.params.models] + [BASELINE]
 
 
 # Threads by default; `training_task_runner` (main, the pipeline) picks a Dask cluster when asked.
@@ -55,10 +56,8 @@ def training(
     """
     workspace = Workspace.load(root)
     environment = run_environment(workspace, tracking_uri, pipeline_run)
-    dvc_tasks.prepare_tracking(workspace, environment)
-    futures = {
-        name: dvc_tasks.stage.submit(workspace, name, environment) for name in training_stages(workspace)
-    }
+    tasks.prepare_tracking(workspace, environment)
+    futures = {name: tasks.stage.submit(workspace, name, environment) for name in training_stages(workspace)}
     wait(list(futures.values()))
     return {name: future.result() for name, future in futures.items()}
 

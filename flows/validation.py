@@ -1,7 +1,7 @@
 """The data validation flow: dvc.yaml's validate_text and validate_sequences stages, and their summary.
 
 Great Expectations checks the raw and cleaned reviews, train/test leakage, the vocabulary and the
-sequences (`sentiment.stages.validate_*`). A failed validation is deterministic, so it is never
+sequences (`sentiment.stages.data_validation`). A failed validation is deterministic, so it is never
 retried: the flow fails at once with the failed expectations in its message, and the summary is
 published as a Prefect artifact either way. Run it with `python -m flows.validation`.
 """
@@ -13,21 +13,19 @@ from collections.abc import Sequence
 
 from prefect import flow
 
-from flows import dvc_tasks, tasks
-from sentiment.stages import Workspace
+from flows import tasks
+from sentiment.config.workspace import Workspace
 
 
 @flow(name="validation")
 def validation(root: str = ".") -> dict[str, str]:
-    """Validate the preprocessed data; returns the report each validation wrote ("up to date" when DVC
-    found it so), by stage name."""
+    """Validate the preprocessed data; returns what each validation stage did (ran, restored, up to
+    date), by stage name."""
     workspace = Workspace.load(root)
     try:
-        written = {"validate_text": tasks.validate_text(workspace)}
-        written["validate_sequences"] = tasks.validate_sequences(workspace)
+        return {name: tasks.stage(workspace, name) for name in ("validate_text", "validate_sequences")}
     finally:
-        dvc_tasks.publish_validation_summary(workspace)
-    return {name: str(path) if path else "up to date" for name, path in written.items()}
+        tasks.publish_validation_summary(workspace)
 
 
 def main(argv: Sequence[str] | None = None) -> None:

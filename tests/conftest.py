@@ -4,7 +4,7 @@ Workspaces (a project checkout in a temp dir, with the project's own params.yaml
 - `make_workspace(overrides=None, *, fetch=True, preprocess=False)`: a factory. `overrides` is a nested
   mapping merged into params.yaml (e.g. `{"sequences": {"max_len": 32}}`); the workspace holds small
   synthetic raw reviews (`SMALL_SYNTHETIC_REVIEWS`, not recorded in DVC) unless `fetch=False`, and with
-  `preprocess` also the clean, vocabulary and sequences outputs. Returns a `sentiment.stages.Workspace`.
+  `preprocess` also the clean, vocabulary and sequences outputs. Returns a `sentiment.Workspace`.
 - `workspace`: `make_workspace()`, raw reviews only. `preprocessed_workspace`: all preprocessing done.
 - `dvc_project`: a temp git + DVC repository holding the project's dvc.yaml, params.yaml (small
   synthetic data), src/ and ignore files, ready for `run_command(root, "sentiment", "fetch", ...)` and
@@ -45,11 +45,12 @@ import dvc.repo  # noqa: F401  (see below)
 import pytest
 import yaml
 
-from sentiment import stages
-
 # `import dvc` binds DVC's log handlers to the sys.stdout of that moment. Imported here, that is the
 # session's capture stream, not the stream of one test's `capsys`, closed when that test ends.
 from sentiment.config import Params, load_params
+from sentiment.config.workspace import Workspace
+from sentiment.stages import preprocessing as preprocessing_stages
+from sentiment.stages import raw as raw_stages
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 VENV_BIN = Path(sys.executable).parent
@@ -100,35 +101,35 @@ def project_config() -> Params:
 # --- workspaces ----------------------------------------------------------------------------------
 
 
-WorkspaceFactory = Callable[..., stages.Workspace]
+WorkspaceFactory = Callable[..., Workspace]
 
 
 @pytest.fixture()
 def make_workspace(tmp_path_factory: pytest.TempPathFactory) -> WorkspaceFactory:
     def factory(
         overrides: Mapping[str, Any] | None = None, *, fetch: bool = True, preprocess: bool = False
-    ) -> stages.Workspace:
+    ) -> Workspace:
         root = tmp_path_factory.mktemp("workspace")
         write_params(root, merged(SMALL_OVERRIDES, overrides))
-        workspace = stages.Workspace.load(root)
+        workspace = Workspace.load(root)
         if fetch or preprocess:
-            stages.fetch_raw(workspace, use_synthetic=True)
+            raw_stages.fetch_raw(workspace, use_synthetic=True)
         if preprocess:
-            stages.clean(workspace)
-            stages.vocabulary(workspace)
-            stages.sequences(workspace)
+            preprocessing_stages.clean(workspace)
+            preprocessing_stages.vocabulary(workspace)
+            preprocessing_stages.sequences(workspace)
         return workspace
 
     return factory
 
 
 @pytest.fixture()
-def workspace(make_workspace: WorkspaceFactory) -> stages.Workspace:
+def workspace(make_workspace: WorkspaceFactory) -> Workspace:
     return make_workspace()
 
 
 @pytest.fixture()
-def preprocessed_workspace(make_workspace: WorkspaceFactory) -> stages.Workspace:
+def preprocessed_workspace(make_workspace: WorkspaceFactory) -> Workspace:
     return make_workspace(preprocess=True)
 
 
@@ -252,7 +253,7 @@ def prefect_harness() -> Iterator[None]:
 def orchestration_services(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     """A real `prefect server start` and `mlflow server` (SQLite backend) on 127.0.0.1, started together
     once for the orchestration tests (tests/orchestration_support.py)."""
-    from orchestration_support import services
+    from support.orchestration import services
 
     with services(tmp_path_factory.mktemp("services")) as running:
         yield running

@@ -1,34 +1,88 @@
-"""Command-line entry point: `sentiment fetch`, `sentiment stage NAME`, ...
+"""Command-line entry point: `sentiment fetch`, `sentiment stage NAME`, `predict`, `score`, `rollback`.
 
-A thin layer: it parses arguments, calls the functions in `sentiment.stages`, and turns the errors a
-user can act on into one clear message and a non-zero exit.
+A thin layer: it parses arguments, calls the stage functions (by name, from `stages.table`), and turns
+the errors a user can act on into one clear message and a non-zero exit. It also configures what a
+process configures once: logging.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import logging
+import math
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
-from sentiment import cli_serving, stages
-from sentiment.errors import ConfigError, SentimentError
+from sentiment.config.workspace import Workspace
+from sentiment.core.errors import ConfigError, SentimentError
+from sentiment.stages import table
 
 EXIT_USER_ERROR = 2
 
-# Stages that take only the workspace; `dvc.yaml` runs each as `sentiment stage NAME`.
-STAGES: dict[str, Callable[[stages.Workspace], object]] = {
-    "clean": stages.clean,
-    "vocabulary": stages.vocabulary,
-    "sequences": stages.sequences,
-    "validate_text": stages.validate_text,
-    "validate_sequences": stages.validate_sequences,
-    "register": stages.register,
-    "baseline": stages.baseline,
-}
-# Stages run once per model variant: `sentiment stage train --variant NAME` (dvc.yaml's train@NAME).
-VARIANT_STAGES: dict[str, Callable[[stages.Workspace, str], object]] = {"train": stages.train}
+MODEL_COMMANDS = ("predict", "score", "rollback")
+
+
+class ReviewRejected(SentimentError):
+    """A review that the model answered with an error (empty, not text, ...)."""
+
+
+def _add_model_commands(commands: Any) -> None:
+    """`sentiment predict`, `sentiment score`, `sentiment rollback`: the registered model's commands."""
+    model_help = "model URI (default: models:/<registry.model_name>@<registry.champion_alias>)"
+    predict = commands.add_parser(
+        "predict", help="predict the sentiment of reviews given on the command line"
+    )
+    predict.add_argument("reviews", nargs="+", help="review text (quote it); several reviews are allowed")
+    predict.add_argument("--model", help=model_help)
+    predict.add_argument("--json", action="store_true", help="print one JSON object per review")
+
+    score = commands.add_parser("score", help="score a CSV or Parquet file of reviews into a new file")
+    score.add_argument("input", type=Path, help="reviews, .csv or .parquet")
+    score.add_argument("output", type=Path, help="the input rows plus prediction columns, .csv or .parquet")
+    score.add_argument("--column", help="the column holding the review text (default: review)")
+    score.add_argument("--model", help=model_help)
+
+    rollback = commands.add_parser("rollback", help="give the champion alias back to the previous champion")
+    rollback.add_argument("--reason", default="manual rollback", help="recorded in the promotion history")
+
+
+def _plain(value: Any) -> Any:
+    return None if isinstance(value, float) and math.isnan(value) else value
+
+
+def _run_model_command(workspace: Workspace, arguments: argparse.Namespace) -> None:
+    from sentiment.serving.inputs import REVIEW_COLUMN
+    from sentiment.stages import model_registry
+
+    if arguments.command == "predict":
+        predictions = model_registry.predict(workspace, list(arguments.reviews), arguments.model)
+        rejected = 0
+        for row in predictions.to_dict(orient="records"):
+            if arguments.json:
+                print(json.dumps({key: _plain(value) for key, value in row.items()}))
+            elif row["error"] is None:
+                print(f"{row['label']}\t{row['probability_positive']:.4f}")
+            else:
+                print(f"error\t{row['error']}")
+            if row["warning"] and not arguments.json:
+                print(f"warning: {row['warning']}", file=sys.stderr)
+            rejected += row["error"] is not None
+        if rejected:
+            raise ReviewRejected(f"{rejected} of {len(predictions)} reviews got no prediction")
+    elif arguments.command == "score":
+        target = model_registry.score(
+            workspace, arguments.input, arguments.output, arguments.column or REVIEW_COLUMN, arguments.model
+        )
+        print(f"wrote {target}")
+    elif arguments.command == "rollback":
+        result = model_registry.rollback(workspace, arguments.reason)
+        print(
+            f"{result['model_name']}: champion is version {result['champion_after']} again "
+            f"(version {result['champion_before']} rolled back)"
+        )
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -44,38 +98,42 @@ def _parser() -> argparse.ArgumentParser:
     fetch.add_argument("--no-record", action="store_true", help="do not record the new version in data.dvc")
 
     stage = commands.add_parser("stage", help="run one pipeline stage (as dvc.yaml does)")
-    stage.add_argument("name", choices=sorted(STAGES.keys() | VARIANT_STAGES.keys()))
+    stage.add_argument("name", choices=sorted(table.STAGES.keys() | table.VARIANT_STAGES.keys()))
     stage.add_argument("--variant", help="a train stage's model variant: a name under params.yaml `models`")
-    cli_serving.add_commands(commands)
+    _add_model_commands(commands)
     return parser
 
 
 def run(arguments: argparse.Namespace) -> None:
-    workspace = stages.Workspace.load(arguments.root, arguments.params)
+    workspace = Workspace.load(arguments.root, arguments.params)
     if arguments.command == "fetch":
-        stages.fetch_raw(
+        from sentiment.stages.raw import fetch_raw
+
+        fetch_raw(
             workspace,
             archive=arguments.archive,
             use_synthetic=arguments.synthetic,
             record=not arguments.no_record,
         )
     elif arguments.command == "stage":
-        if arguments.name in VARIANT_STAGES:
+        if arguments.name in table.VARIANT_STAGES:
             if not arguments.variant:
                 raise ConfigError(
                     f"stage {arguments.name} needs --variant NAME, one of {sorted(workspace.params.models)}"
                 )
-            VARIANT_STAGES[arguments.name](workspace, arguments.variant)
+            table.variant_stage_function(arguments.name)(workspace, arguments.variant)
         elif arguments.variant:
             raise ConfigError(f"stage {arguments.name} takes no --variant")
         else:
-            STAGES[arguments.name](workspace)
-    elif arguments.command in cli_serving.COMMANDS:
-        cli_serving.run_command(workspace, arguments)
+            table.stage_function(arguments.name)(workspace)
+    elif arguments.command in MODEL_COMMANDS:
+        _run_model_command(workspace, arguments)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    # Great Expectations logs a flood of INFO lines when it is imported and used.
+    logging.getLogger("great_expectations").setLevel(logging.WARNING)
     arguments = _parser().parse_args(argv)
     try:
         run(arguments)

@@ -1,4 +1,4 @@
-"""Preprocessing stages: clean, vocabulary, sequences (and readers of their outputs)."""
+"""Preprocessing stages: clean, vocabulary, sequences."""
 
 from __future__ import annotations
 
@@ -6,17 +6,15 @@ import logging
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 from tqdm import tqdm
 
-from sentiment import cleaning
-from sentiment.atomic import atomic_path, write_json
-from sentiment.errors import DataError
-from sentiment.sequences import pad_tokenized, stratified_split
-from sentiment.stages.raw import read_raw
-from sentiment.stages.workspace import Workspace, read_table
-from sentiment.validation.leakage import training_reviews
-from sentiment.vocabulary import Vocabulary, encode, fit_vocabulary
+from sentiment.checks.leakage import training_reviews
+from sentiment.config.workspace import Workspace
+from sentiment.core.files import atomic_path, write_json
+from sentiment.data import cleaning
+from sentiment.data.sequences import pad_tokenized, stratified_split
+from sentiment.data.vocabulary import encode, fit_vocabulary
+from sentiment.stages.readers import read_clean, read_raw, read_vocabulary
 
 logger = logging.getLogger(__name__)
 
@@ -28,15 +26,10 @@ def clean(workspace: Workspace) -> Path:
     # A missing text cleans to "": validate_text, the next stage, names the review and stops the pipeline.
     texts = tqdm(table["text"].fillna("").tolist(), desc="cleaning", unit=" reviews", mininterval=0.5)
     table = table.assign(text=list(cleaning.clean_texts(texts, config)))
-    target = workspace.path(workspace.params.paths.clean_table)
+    target = workspace.clean_table
     with atomic_path(target) as temporary:
         table.to_parquet(temporary, index=False)
     return target
-
-
-def read_clean(workspace: Workspace) -> pd.DataFrame:
-    path = workspace.path(workspace.params.paths.clean_table)
-    return read_table(path, "cleaned reviews not found: run the clean stage first")
 
 
 def vocabulary(workspace: Workspace) -> Path:
@@ -47,18 +40,9 @@ def vocabulary(workspace: Workspace) -> Path:
     table = read_clean(workspace)
     training_texts = training_reviews(table, workspace.params.validation.leakage)["text"].tolist()
     fitted = fit_vocabulary(training_texts, workspace.params.vocabulary)
-    target = workspace.path(workspace.params.paths.vocabulary)
+    target = workspace.vocabulary_file
     write_json(target, fitted.to_dict())
     return target
-
-
-def read_vocabulary(workspace: Workspace) -> Vocabulary:
-    import json
-
-    path = workspace.path(workspace.params.paths.vocabulary)
-    if not path.exists():
-        raise DataError("vocabulary not found: run the vocabulary stage first", path)
-    return Vocabulary.from_dict(json.loads(path.read_text(encoding="utf-8")))
 
 
 def sequences(workspace: Workspace) -> Path:
@@ -84,15 +68,7 @@ def sequences(workspace: Workspace) -> Path:
         arrays[f"y_{name}"] = part["label"].to_numpy(dtype=np.int32)
         arrays[f"ids_{name}"] = part["review_id"].to_numpy(dtype=str)
         arrays[f"lengths_{name}"] = tokenized.lengths
-    target = workspace.path(params.paths.sequences)
+    target = workspace.sequences_file
     with atomic_path(target) as temporary, temporary.open("wb") as handle:
         np.savez(handle, **arrays)  # type: ignore[arg-type]
     return target
-
-
-def read_sequences(workspace: Workspace) -> dict[str, np.ndarray]:
-    path = workspace.path(workspace.params.paths.sequences)
-    if not path.exists():
-        raise DataError("sequences not found: run the sequences stage first", path)
-    with np.load(path, allow_pickle=False) as data:
-        return {name: data[name] for name in data.files}

@@ -6,19 +6,11 @@ import logging
 import os
 from pathlib import Path
 
-import pandas as pd
-
-from sentiment import ingest, synthetic
-from sentiment.atomic import atomic_directory, write_json, write_text
-from sentiment.download import DownloadError, download, sha256_of
-from sentiment.errors import DataError
-from sentiment.stages.workspace import (
-    ARCHIVE_ENVIRONMENT_VARIABLE,
-    DOWNLOAD_DIR,
-    RAW_DVC_FILE,
-    Workspace,
-    read_table,
-)
+from sentiment.config.workspace import ARCHIVE_ENVIRONMENT_VARIABLE, RAW_DVC_FILE, Workspace
+from sentiment.core.errors import DataError
+from sentiment.core.files import atomic_directory, write_json, write_text
+from sentiment.data import ingest, synthetic
+from sentiment.data.download import DownloadError, download, sha256_of
 
 logger = logging.getLogger(__name__)
 
@@ -59,10 +51,10 @@ def fetch_raw(
             provenance["sha256"] = sha256_of(source)
     provenance["counts"] = {
         f"{split}/{sentiment}": int(((table["split"] == split) & (table["label"] == label)).sum())
-        for split in ingest.SPLITS
+        for split in ingest.ARCHIVE_SPLITS
         for sentiment, label in ingest.LABELS.items()
     }
-    raw_dir = workspace.path(params.paths.raw_dir)
+    raw_dir = workspace.raw_dir
     table_name = Path(params.paths.raw_table).relative_to(params.paths.raw_dir)
     with atomic_directory(raw_dir) as staging:
         table.to_parquet(staging / table_name, index=False)
@@ -75,7 +67,7 @@ def fetch_raw(
 
 def _download_official(workspace: Workspace) -> Path:
     source = workspace.params.source
-    destination = workspace.path(DOWNLOAD_DIR) / Path(source.url).name
+    destination = workspace.download_dir / Path(source.url).name
     try:
         return download(source.url, destination, source.sha256)
     except DownloadError as error:
@@ -106,7 +98,7 @@ def record_raw_version(workspace: Workspace) -> Path:
     from dvc.repo import Repo
 
     _require_dvc_repository(workspace)
-    dvc_file = workspace.path(RAW_DVC_FILE)
+    dvc_file = workspace.raw_dvc_file
     if not dvc_file.exists():
         write_text(dvc_file, f"outs:\n- path: {workspace.params.paths.raw_dir}\n")
     try:
@@ -115,8 +107,3 @@ def record_raw_version(workspace: Workspace) -> Path:
     except DvcException as error:
         raise DataError(f"cannot record the raw reviews in DVC: {error}", dvc_file) from None
     return dvc_file
-
-
-def read_raw(workspace: Workspace) -> pd.DataFrame:
-    path = workspace.path(workspace.params.paths.raw_table)
-    return read_table(path, "raw reviews not found: run `sentiment fetch` first")

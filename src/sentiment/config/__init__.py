@@ -1,0 +1,63 @@
+"""Typed params (frozen config objects, strict loader) and the Workspace that owns every path.
+
+Every section of params.yaml maps onto a frozen dataclass; callers import them from `sentiment.config`.
+The sections live in modules of their own (`sections`, `validation_sections`) to keep files small.
+"""
+
+from sentiment.config.loader import (
+    DEFAULT_PARAMS_FILE,
+    CleaningConfig,
+    Params,
+    PathsConfig,
+    SequencesConfig,
+    SourceConfig,
+    VocabularyConfig,
+    build,
+    convert,
+    load_params,
+    load_yaml,
+    params_from_mapping,
+    variant_config,
+)
+from sentiment.config.sections import (
+    BASELINE,
+    BaselineConfig,
+    DiagnosticsConfig,
+    RegistryConfig,
+    TrainingConfig,
+    VariantConfig,
+)
+from sentiment.config.validation_sections import (
+    LeakageConfig,
+    RawChecksConfig,
+    SequenceChecksConfig,
+    ValidationConfig,
+)
+from sentiment.core.errors import ConfigError
+
+__all__ = [
+    "BASELINE",
+    "DEFAULT_PARAMS_FILE",
+    "BaselineConfig",
+    "CleaningConfig",
+    "ConfigError",
+    "DiagnosticsConfig",
+    "LeakageConfig",
+    "Params",
+    "PathsConfig",
+    "RawChecksConfig",
+    "RegistryConfig",
+    "SequenceChecksConfig",
+    "SequencesConfig",
+    "SourceConfig",
+    "TrainingConfig",
+    "ValidationConfig",
+    "VariantConfig",
+    "VocabularyConfig",
+    "build",
+    "convert",
+    "load_params",
+    "load_yaml",
+    "params_from_mapping",
+    "variant_config",
+]

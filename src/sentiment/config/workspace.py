@@ -1,0 +1,136 @@
+"""The one owner of the project's file paths: a checkout (root and params) and every path derived from it.
+
+Data paths come from params.yaml `paths:` (which dvc.yaml reuses through `${paths.*}`); the names of the
+files inside those directories, and the project's own bookkeeping files (data.dvc, locks, downloads, the
+local MLflow store), are written here and nowhere else. A test checks that dvc.yaml's outputs are the
+paths this class gives, stage by stage.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from sentiment.config.loader import DEFAULT_PARAMS_FILE, Params, load_params
+from sentiment.config.sections import BASELINE
+
+ARCHIVE_ENVIRONMENT_VARIABLE = "IMDB_ARCHIVE"
+RAW_DVC_FILE = "data.dvc"
+VALIDATIONS = ("text", "sequences")  # the validation stages' report names
+# Bookkeeping under .cache/ (ignored by git and DVC), so locks and downloads never show up as changes.
+_CACHE_DIR = ".cache"
+_LOCAL_TRACKING_STORE = "mlflow.db"
+_LOCAL_ARTIFACTS = "mlruns"
+_VALIDATION_GATE = "passed.json"
+_REGISTRY_REPORT = "registry.json"
+
+
+@dataclass(frozen=True)
+class Workspace:
+    """A project checkout: its root directory, its parameters, and every path the project uses."""
+
+    root: Path
+    params: Params
+
+    @classmethod
+    def load(cls, root: Path | str = ".", params_file: str | Path = DEFAULT_PARAMS_FILE) -> Workspace:
+        root = Path(root).resolve()
+        return cls(root=root, params=load_params(root / params_file))
+
+    def path(self, relative: str | Path) -> Path:
+        return self.root / relative
+
+    def shown(self, path: Path) -> str:
+        """A path as the user knows it: relative to the root when inside it."""
+        try:
+            return str(Path(path).relative_to(self.root))
+        except ValueError:
+            return str(path)
+
+    # Data, as params.yaml `paths:` names them.
+    @property
+    def raw_dir(self) -> Path:
+        return self.path(self.params.paths.raw_dir)
+
+    @property
+    def raw_table(self) -> Path:
+        return self.path(self.params.paths.raw_table)
+
+    @property
+    def clean_table(self) -> Path:
+        return self.path(self.params.paths.clean_table)
+
+    @property
+    def vocabulary_file(self) -> Path:
+        return self.path(self.params.paths.vocabulary)
+
+    @property
+    def sequences_file(self) -> Path:
+        return self.path(self.params.paths.sequences)
+
+    @property
+    def models_dir(self) -> Path:
+        return self.path(self.params.paths.models_dir)
+
+    @property
+    def reports_dir(self) -> Path:
+        return self.path(self.params.paths.reports_dir)
+
+    @property
+    def raw_dvc_file(self) -> Path:
+        return self.path(RAW_DVC_FILE)
+
+    # Data validation: reports/validation/NAME.json (a DVC metric), NAME_docs/, and the gate file.
+    def validation_report(self, name: str) -> Path:
+        return self.reports_dir / "validation" / f"{name}.json"
+
+    def validation_docs(self, name: str) -> Path:
+        return self.reports_dir / "validation" / f"{name}_docs"
+
+    @property
+    def validation_gate(self) -> Path:
+        """Written by validate_sequences only when all data passed; the training stages depend on it."""
+        return self.reports_dir / "validation" / _VALIDATION_GATE
+
+    # Training: one model file, metrics, MLflow run record, plots and (recurrent only) embeddings per model.
+    def model_file(self, name: str) -> Path:
+        return self.models_dir / (f"{name}.joblib" if name == BASELINE else f"{name}.keras")
+
+    def metrics_file(self, name: str) -> Path:
+        return self.reports_dir / "metrics" / f"{name}.json"
+
+    def run_record(self, name: str) -> Path:
+        return self.reports_dir / "runs" / f"{name}.json"
+
+    def plots_dir(self, name: str) -> Path:
+        return self.reports_dir / "plots" / name
+
+    def embeddings_dir(self, name: str) -> Path | None:
+        return None if name == BASELINE else self.reports_dir / "embeddings" / name
+
+    @property
+    def registry_report(self) -> Path:
+        return self.reports_dir / _REGISTRY_REPORT
+
+    # Bookkeeping.
+    @property
+    def download_dir(self) -> Path:
+        return self.path(_CACHE_DIR) / "downloads"
+
+    @property
+    def local_tracking_store(self) -> Path:
+        """The SQLite MLflow store used when MLFLOW_TRACKING_URI is not set."""
+        return self.path(_LOCAL_TRACKING_STORE)
+
+    @property
+    def local_artifacts(self) -> Path:
+        return self.path(_LOCAL_ARTIFACTS)
+
+    @property
+    def params_file(self) -> Path:
+        return self.path(DEFAULT_PARAMS_FILE)
+
+    @staticmethod
+    def lock_file(root: Path, name: str) -> Path:
+        """A lock file of the checkout at `root` (usable before its params are loaded)."""
+        return Path(root) / _CACHE_DIR / "locks" / f"{name}.lock"

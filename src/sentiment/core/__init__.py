@@ -1,0 +1,1 @@
+"""Foundations every layer uses: the project's errors and atomic file writes."""

@@ -1,0 +1,1 @@
+"""The MLflow model registry: champion/challenger decisions, history, rollback, registration."""

@@ -1,0 +1,1 @@
+"""The served model: raw-text inputs, the pyfunc, batch scoring."""

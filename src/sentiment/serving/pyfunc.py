@@ -1,0 +1,127 @@
+"""The registered model: an MLflow pyfunc that takes raw review text.
+
+It wraps the trained Keras network with the pipeline's own preprocessing (`serving.inputs`), and
+carries as artifacts everything it was built with: the network (`.keras`), the vocabulary
+(`vocabulary.json`) and the cleaning/sequence settings (`serving.json`). Anyone can then run
+`mlflow.pyfunc.load_model("models:/imdb-sentiment@champion").predict(["What a film!"])`, or serve it
+with `mlflow models serve`, without knowing how the text was prepared.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import mlflow
+import numpy as np
+import pandas as pd
+from mlflow.models import ModelSignature
+from mlflow.models.model import ModelInfo
+from mlflow.types import ColSpec, Schema
+
+from sentiment.core.files import read_json
+from sentiment.data.vocabulary import Vocabulary
+from sentiment.serving.inputs import REVIEW_COLUMN, ServingConfig, prediction_table, prepare_reviews
+
+NETWORK_ARTIFACT = "network"
+VOCABULARY_ARTIFACT = "vocabulary"
+CONFIG_ARTIFACT = "serving_config"
+INPUT_EXAMPLE = [
+    "A moving story, wonderfully acted: one of the best films I have seen this year.",
+    "Dull, predictable and far too long. I would not watch it again.",
+]
+# The serving process needs these (and the `sentiment` package itself, so serve with --env-manager local).
+REQUIREMENTS = ("mlflow", "tensorflow-cpu", "keras", "numpy", "pandas", "pyarrow")
+
+
+class SentimentModel(mlflow.pyfunc.PythonModel):  # type: ignore[name-defined]
+    """Raw reviews in (a `review` column or a list of strings), one prediction row per review out."""
+
+    def load_context(self, context: Any) -> None:
+        import keras
+
+        import sentiment.modeling.builder  # noqa: F401  (registers the custom pooling layer for loading)
+
+        self.network = keras.saving.load_model(context.artifacts[NETWORK_ARTIFACT], compile=False)
+        self.vocabulary = Vocabulary.from_dict(read_json(context.artifacts[VOCABULARY_ARTIFACT]))
+        self.config = ServingConfig.from_dict(read_json(context.artifacts[CONFIG_ARTIFACT]))
+
+    def predict(self, context: Any, model_input: pd.DataFrame, params: dict[str, Any] | None = None) -> Any:
+        from sentiment.serving.inputs import reviews_from_input
+
+        prepared = prepare_reviews(reviews_from_input(model_input), self.vocabulary, self.config)
+        return prediction_table(prepared, self.probabilities(prepared.sequences), self.config)
+
+    def probabilities(self, sequences: np.ndarray) -> np.ndarray:
+        """The network's probability of positive for padded sequences, in the rows' order.
+
+        In batches of similar length, trimmed of all-padding columns: a short review costs its own
+        length in recurrent steps, not `max_len` (the padding is masked anyway).
+        """
+        from sentiment.modeling.inference import predict_probabilities
+
+        return predict_probabilities(self.network, sequences, self.config.batch_size)
+
+
+def signature() -> ModelSignature:
+    """One string input column; the output columns of `serving_inputs.prediction_table`."""
+    outputs = Schema(
+        [
+            ColSpec("double", "probability_positive", required=False),
+            ColSpec("string", "label", required=False),
+            ColSpec("string", "error", required=False),
+            ColSpec("string", "warning", required=False),
+            ColSpec("long", "words"),
+            ColSpec("double", "oov_share", required=False),
+            ColSpec("boolean", "truncated"),
+        ]
+    )
+    return ModelSignature(inputs=Schema([ColSpec("string", REVIEW_COLUMN)]), outputs=outputs)
+
+
+def pip_requirements() -> list[str]:
+    return [f"{name}=={metadata.version(name)}" for name in REQUIREMENTS]
+
+
+def log_serving_model(
+    network_path: Path,
+    vocabulary_path: Path,
+    config: ServingConfig,
+    name: str = "model",
+    model_params: dict[str, Any] | None = None,
+) -> ModelInfo:
+    """Log the pyfunc model to the active MLflow run; returns its ModelInfo (model_uri, model_id).
+
+    `model_params` (the variant, data hash, ...) are recorded on the logged model with the
+    preprocessing settings, so the UI shows what the model was built with.
+    """
+    with tempfile.TemporaryDirectory() as staging:
+        config_path = Path(staging) / "serving.json"
+        config_path.write_text(json.dumps(config.to_dict(), indent=2) + "\n", encoding="utf-8")
+        flat_params = {
+            "max_len": config.sequences.max_len,
+            "padding": config.sequences.padding,
+            "truncating": config.sequences.truncating,
+            "lowercase": config.cleaning.lowercase,
+            "remove_html": config.cleaning.remove_html,
+            "remove_stopwords": config.cleaning.remove_stopwords,
+            "threshold": config.threshold,
+            **(model_params or {}),
+        }
+        return mlflow.pyfunc.log_model(
+            name=name,
+            python_model=SentimentModel(),
+            artifacts={
+                NETWORK_ARTIFACT: str(network_path),
+                VOCABULARY_ARTIFACT: str(vocabulary_path),
+                CONFIG_ARTIFACT: str(config_path),
+            },
+            signature=signature(),
+            input_example=pd.DataFrame({REVIEW_COLUMN: INPUT_EXAMPLE}),
+            pip_requirements=pip_requirements(),
+            metadata={"serving_config": config.to_dict()},
+            params={key: str(value) for key, value in flat_params.items()},
+        )

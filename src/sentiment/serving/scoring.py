@@ -1,0 +1,118 @@
+"""Scoring with a registered model: reviews in batches with a progress bar, files in and out, metrics.
+
+Used by `sentiment predict` / `sentiment score` and by the register stage (to re-evaluate a champion
+on the current test reviews). The model is any pyfunc that takes a `review` column, normally
+`models:/imdb-sentiment@champion` (see `serving_model`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from tqdm import tqdm
+
+from sentiment.core.errors import DataError, SentimentError
+from sentiment.core.files import atomic_path
+from sentiment.evaluation.metrics import binary_metrics
+from sentiment.serving.inputs import OUTPUT_COLUMNS, REVIEW_COLUMN
+
+SCORING_BATCH = 1000
+FORMATS = {".csv": "CSV", ".parquet": "Parquet", ".pq": "Parquet"}
+
+
+class ModelNotFound(SentimentError):
+    """The model URI names no model (no registered model, alias or version of that name)."""
+
+
+def load_model(model_uri: str, tracking_uri: str) -> Any:
+    """The pyfunc model at `model_uri` (e.g. models:/imdb-sentiment@champion) in that tracking store."""
+    import mlflow
+    from mlflow.exceptions import MlflowException
+
+    from sentiment.tracking.runs import using_tracking_uri
+
+    try:
+        with using_tracking_uri(tracking_uri):
+            return mlflow.pyfunc.load_model(model_uri)
+    except MlflowException as error:
+        raise ModelNotFound(
+            f"cannot load {model_uri} from the MLflow store {tracking_uri}: {error.message} "
+            "(run the register stage first, or set MLFLOW_TRACKING_URI to the store that holds it)"
+        ) from None
+
+
+def predict_reviews(
+    model: Any, reviews: Sequence[object], batch_size: int = SCORING_BATCH, description: str = "scoring"
+) -> pd.DataFrame:
+    """The model's prediction table for every review, in batches, with a progress bar."""
+    parts = []
+    with tqdm(total=len(reviews), desc=description, unit=" reviews", mininterval=0.5) as progress:
+        for start in range(0, len(reviews), batch_size):
+            chunk = pd.Series(list(reviews[start : start + batch_size]), dtype=object, name=REVIEW_COLUMN)
+            parts.append(model.predict(chunk.to_frame()))
+            progress.update(len(chunk))
+    if not parts:
+        return pd.DataFrame({name: pd.Series(dtype=object) for name in OUTPUT_COLUMNS})
+    return pd.concat(parts, ignore_index=True)
+
+
+def evaluate(model: Any, reviews: Sequence[str], labels: np.ndarray, threshold: float) -> dict[str, float]:
+    """Metrics of the model on labelled raw reviews; every review must get a prediction."""
+    table = predict_reviews(model, reviews, description="evaluating")
+    failed = table["error"].notna()
+    if failed.any():
+        first = int(np.flatnonzero(failed.to_numpy())[0])
+        raise DataError(
+            f"{int(failed.sum())} test reviews got no prediction, e.g. row {first}: "
+            f"{table['error'].iloc[first]}"
+        )
+    return binary_metrics(labels, table["probability_positive"].to_numpy(dtype=np.float64), threshold)
+
+
+def _format(path: Path) -> str:
+    if path.suffix.lower() not in FORMATS:
+        raise DataError(f"unsupported file type '{path.suffix}': expected one of {sorted(FORMATS)}", path)
+    return FORMATS[path.suffix.lower()]
+
+
+def read_reviews_file(path: Path, column: str) -> pd.DataFrame:
+    """A CSV (the review column read as text) or Parquet file holding a review column."""
+    kind = _format(path)
+    if not path.is_file():
+        raise DataError("input file not found", path)
+    try:
+        if kind == "CSV":
+            table = pd.read_csv(path, dtype={column: object}, keep_default_na=False, na_values=[""])
+        else:
+            table = pd.read_parquet(path)
+    except (ValueError, OSError, pd.errors.ParserError) as error:
+        raise DataError(f"cannot read the {kind} file: {error}", path) from None
+    if column not in table.columns:
+        raise DataError(
+            f"no '{column}' column (columns: {list(table.columns)}); choose one with --column", path
+        )
+    return table
+
+
+def score_file(model: Any, source: Path, target: Path, column: str = REVIEW_COLUMN) -> pd.DataFrame:
+    """Write `source`'s rows with the model's prediction columns to `target` (atomically).
+
+    A prediction column whose name the input already uses (e.g. `label`) is written as `predicted_<name>`.
+    """
+    kind = _format(target)
+    table = read_reviews_file(source, column)
+    predictions = predict_reviews(model, table[column].astype(object).tolist())
+    predictions = predictions.rename(
+        columns={name: f"predicted_{name}" for name in predictions.columns if name in table.columns}
+    )
+    scored = pd.concat([table.reset_index(drop=True), predictions], axis=1)
+    with atomic_path(target) as temporary:
+        if kind == "CSV":
+            scored.to_csv(temporary, index=False)
+        else:
+            scored.to_parquet(temporary, index=False)
+    return scored

@@ -1,0 +1,254 @@
+"""The training stages' work, in the same order for every model: fit, evaluate, diagnose, report, log.
+
+`model_training.train` and `model_training.baseline` read the inputs and name the output files; the
+functions here do the rest. A tracked MLflow run holds the parameters, the per-epoch curves, the test
+metrics, the plots and the model; the files are staged and published only once all of that succeeded
+(`evaluation.outputs.staged`), so a failure never leaves a model beside another run's metrics.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import mlflow
+import numpy as np
+import pandas as pd
+
+from sentiment.config import BASELINE, Params, variant_config
+from sentiment.config.workspace import Workspace
+from sentiment.core.files import write_json, write_text
+from sentiment.data.sequences import SPLITS
+from sentiment.data.vocabulary import Vocabulary
+from sentiment.evaluation import metrics as evaluation
+from sentiment.evaluation.outputs import (
+    ModelOutputs,
+    staged,
+    write_gradient_profile,
+    write_learning_curves,
+    write_metrics,
+    write_test_plots,
+)
+from sentiment.modeling import baseline as count_baseline
+from sentiment.modeling import embeddings
+from sentiment.tracking import runs as tracking
+from sentiment.tracking.lineage import Lineage
+
+
+@dataclass(frozen=True)
+class Predictions:
+    """A model's P(positive) on the validation and test splits, and the test split's prediction time."""
+
+    validation: np.ndarray
+    test: np.ndarray
+    test_seconds: float
+
+
+def _data_parameters(arrays: Mapping[str, np.ndarray], vocabulary_size: int) -> dict[str, int]:
+    counts = {f"{split}_reviews": len(arrays[f"y_{split}"]) for split in SPLITS}
+    return {**counts, "sequence_length": int(arrays["x_train"].shape[1]), "vocabulary_size": vocabulary_size}
+
+
+def _speed(train_seconds: float, train_samples: int, predictions: Predictions) -> dict[str, float]:
+    """Timings: the only figures that differ between two runs with the same params and seed."""
+    return {
+        "train_seconds": train_seconds,
+        "train_samples_per_second": train_samples / max(train_seconds, 1e-9),
+        "predict_samples_per_second": len(predictions.test) / max(predictions.test_seconds, 1e-9),
+    }
+
+
+def _validation_metrics(labels: np.ndarray, probabilities: np.ndarray) -> dict[str, float]:
+    # the kept model's validation loss: the best epoch's, or that of the averaged weights
+    scores = evaluation.binary_metrics(labels, probabilities)
+    return {"loss": scores["log_loss"], **scores}
+
+
+def _predict(predict: Any, validation_inputs: Any, test_inputs: Any) -> Predictions:
+    started = time.perf_counter()
+    test = predict(test_inputs)
+    test_seconds = time.perf_counter() - started
+    return Predictions(validation=predict(validation_inputs), test=test, test_seconds=test_seconds)
+
+
+# --- the recurrent variants ----------------------------------------------------------------------
+
+
+def _fit_variant(params: Params, name: str, arrays: Mapping[str, np.ndarray], vocabulary_size: int) -> Any:
+    from sentiment.modeling import training  # TensorFlow: imported only when a model is trained
+
+    callbacks = [training.EpochLogCallback(tracking.log_epoch)]
+    return training.train(
+        variant_config(params, name), params.training, arrays, vocabulary_size, params.seed,
+        name=name, callbacks=callbacks,
+    )  # fmt: skip
+
+
+def _diagnose(
+    files: ModelOutputs, params: Params, name: str, model: Any, arrays: Mapping[str, np.ndarray],
+    vocabulary: Vocabulary,
+) -> dict[str, float]:  # fmt: skip
+    """Gradient norms by distance (vanishing gradients) and the learned embedding's neighbours."""
+    from sentiment.modeling import gradients
+
+    diagnostics = params.diagnostics
+    probe = gradients.longest_reviews(arrays["x_validation"], diagnostics.gradient_reviews)
+    profile = gradients.gradient_profile(model, arrays["x_validation"][probe], arrays["y_validation"][probe])
+    write_gradient_profile(files.plots_dir, name, profile)
+
+    matrix = np.asarray(model.get_layer(gradients.EMBEDDING_LAYER).get_weights()[0])
+    neighbours = embeddings.nearest_neighbours(
+        matrix, vocabulary, diagnostics.probe_words, diagnostics.neighbours
+    )
+    vectors, words = embeddings.projector_tsv(matrix, vocabulary, diagnostics.projector_words)
+    assert files.embeddings_dir is not None
+    write_json(files.embeddings_dir / "neighbours.json", neighbours)
+    write_text(files.embeddings_dir / "vectors.tsv", vectors)
+    write_text(files.embeddings_dir / "metadata.tsv", words)
+    return gradients.profile_summary(profile, diagnostics.gradient_distance)
+
+
+def _summary(model: Any) -> str:
+    lines: list[str] = []
+    model.summary(print_fn=lambda line, *args, **kwargs: lines.append(line))
+    return "\n".join(lines) + "\n"
+
+
+def train_variant(
+    workspace: Workspace,
+    name: str,
+    arrays: Mapping[str, np.ndarray],
+    vocabulary: Vocabulary,
+    outputs: ModelOutputs,
+    lineage: Lineage,
+) -> Path:
+    """Train, evaluate, diagnose, report and track the recurrent variant `name`; returns the model file."""
+    from sentiment.modeling.inference import predict_probabilities
+
+    params = workspace.params
+    variant = variant_config(params, name)
+    outputs.remove()
+    parameters = tracking.run_parameters(
+        params,
+        {
+            "variant": name,
+            "model": variant,
+            "training": params.training,
+            "diagnostics": params.diagnostics,
+            "data": _data_parameters(arrays, vocabulary.size),
+        },
+    )
+    tags = {"variant": name, "model_family": "recurrent", "cell": variant.cell}
+    with staged(outputs) as staging, tracking.tracked_run(workspace, name, lineage, parameters, tags) as run:
+        files = staging.staged
+        trained = _fit_variant(params, name, arrays, vocabulary.size)
+        model = trained.model
+        predictions = _predict(
+            lambda tokens: predict_probabilities(model, tokens), arrays["x_validation"], arrays["x_test"]
+        )
+        write_learning_curves(files.plots_dir, name, trained.history)
+        metrics: dict[str, dict[str, float]] = {
+            "validation": _validation_metrics(arrays["y_validation"], predictions.validation),
+            "test": write_test_plots(files.plots_dir, name, arrays["y_test"], predictions.test),
+            "training": {
+                "epochs_run": trained.epochs_run,
+                "best_epoch": trained.best_epoch,
+                "averaged_epochs": trained.averaged_epochs,
+                "parameters": trained.parameters,
+            },
+            "gradients": _diagnose(files, params, name, model, arrays, vocabulary),
+            "speed": {
+                **_speed(trained.seconds, len(arrays["y_train"]), predictions),
+                "train_samples_per_second": trained.samples_per_second,
+            },
+        }
+        write_metrics(files.metrics, metrics)
+        model.save(files.model)
+
+        mlflow.log_text(_summary(model), "model_summary.txt")
+        model_uri = tracking.log_keras_model(model, arrays["x_test"][:2], predictions.test[:2].reshape(-1, 1))
+        _log_and_publish(staging, workspace, run, lineage, metrics, model_uri)
+    return outputs.model
+
+
+# --- the count-based baseline ----------------------------------------------------------------------
+
+
+def train_baseline(
+    workspace: Workspace,
+    texts: Mapping[str, list[str]],
+    labels: Mapping[str, np.ndarray],
+    outputs: ModelOutputs,
+    lineage: Lineage,
+) -> Path:
+    """Fit and evaluate the TF-IDF + logistic regression baseline on the same splits, tracked the same way."""
+    import joblib
+
+    params = workspace.params
+    outputs.remove()
+    data = {f"{split}_reviews": len(labels[split]) for split in SPLITS}
+    parameters = tracking.run_parameters(
+        params, {"variant": BASELINE, "baseline": params.baseline, "data": data}
+    )
+    tags = {"variant": BASELINE, "model_family": "count-based"}
+    with (
+        staged(outputs) as staging,
+        tracking.tracked_run(workspace, BASELINE, lineage, parameters, tags) as run,
+    ):
+        files = staging.staged
+        started = time.perf_counter()
+        model = count_baseline.fit_baseline(texts["train"], labels["train"], params.baseline, params.seed)
+        fit_seconds = time.perf_counter() - started
+        predictions = _predict(
+            lambda split_texts: count_baseline.baseline_probabilities(model, split_texts),
+            texts["validation"],
+            texts["test"],
+        )
+        metrics: dict[str, dict[str, float]] = {
+            "validation": _validation_metrics(labels["validation"], predictions.validation),
+            "test": write_test_plots(files.plots_dir, BASELINE, labels["test"], predictions.test),
+            "training": {"features": count_baseline.vocabulary_size(model)},
+            "speed": _speed(fit_seconds, len(labels["train"]), predictions),
+        }
+        write_metrics(files.metrics, metrics)
+        joblib.dump(model, files.model)
+
+        example = pd.DataFrame({count_baseline.TEXT_COLUMN: texts["test"][:2]})
+        model_uri = tracking.log_sklearn_model(
+            model, example, model.predict_proba(example), count_baseline.TRUSTED_TYPES
+        )
+        _log_and_publish(staging, workspace, run, lineage, metrics, model_uri)
+    return outputs.model
+
+
+# --- tracking and publishing, shared ----------------------------------------------------------------
+
+
+def _log_and_publish(
+    staging: Any,
+    workspace: Workspace,
+    run: mlflow.ActiveRun,
+    lineage: Lineage,
+    metrics: Mapping[str, Mapping[str, float | None]],
+    model_uri: str,
+) -> None:
+    """Log the metrics and staged files to the run, write the run record, then publish every file."""
+    files: ModelOutputs = staging.staged
+    mlflow.log_metrics(tracking.finite_metrics(metrics), model_id=tracking.model_id(model_uri))
+    mlflow.log_artifacts(str(files.plots_dir), artifact_path="plots")
+    if files.embeddings_dir is not None:
+        mlflow.log_artifacts(str(files.embeddings_dir), artifact_path="embeddings")
+    mlflow.log_artifact(str(files.metrics), artifact_path="metrics")
+    record = {
+        "mlflow_run_id": run.info.run_id,
+        "experiment_id": run.info.experiment_id,
+        "tracking_uri": tracking.tracking_uri(workspace),
+        "pipeline_run": lineage.pipeline_run,
+        "model_path": staging.outputs.model.resolve().relative_to(workspace.root.resolve()).as_posix(),
+        "model_uri": model_uri,
+    }
+    write_json(files.run_record, record)
+    staging.publish()

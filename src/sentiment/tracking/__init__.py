@@ -1,0 +1,1 @@
+"""MLflow tracking: runs, parameters, lineage tags, logged models."""

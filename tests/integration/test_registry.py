@@ -1,0 +1,192 @@
+"""Champion/challenger gating on a real, temporary SQLite registry: promotion, challenger, history,
+rollback, and runs that must not touch the registry."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from conftest import run_command
+from sentiment import cli
+from sentiment.config import params_from_mapping
+from sentiment.config.workspace import Workspace
+from sentiment.core.errors import ConfigError, DataError
+from sentiment.registry import champion as registry
+from sentiment.stages import model_registry
+from support.serving import (
+    TINY_VARIANT,
+    easy_workspace,
+    registry_snapshot,
+    train_variant,
+    training_files,
+    write_validation,
+)
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture()
+def registry_workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Workspace:
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    return easy_workspace(tmp_path / "project", {"tiny": TINY_VARIANT})
+
+
+def report(path: Path) -> dict[str, object]:
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def test_the_candidate_is_chosen_by_validation_metric_in_its_direction() -> None:
+    assert registry.choose_candidate({"gru": 0.86, "lstm": 0.88, "rnn": 0.71}, "accuracy") == "lstm"
+    assert registry.choose_candidate({"gru": 0.31, "lstm": 0.35}, "loss") == "gru"
+    assert registry.choose_candidate({"b": 0.8, "a": 0.8}, "accuracy") == "a"  # ties: deterministic
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "message"),
+    [
+        ("margin", -0.01, "margin must be >= 0"),
+        ("threshold", 1.5, "threshold in \\(0, 1\\)"),
+        ("model_name", "bad name'", "registry.model_name: expected letters"),
+        ("challenger_alias", "champion", "must differ"),
+        ("unknown_key", 1, "unknown key"),
+    ],
+)
+def test_registry_settings_are_checked(
+    params_data: dict[str, Any], key: str, value: object, message: str
+) -> None:
+    params_data["registry"][key] = value
+    with pytest.raises(ConfigError, match=message):
+        params_from_mapping(params_data)
+
+
+def test_gate_needs_the_margin_in_the_metric_direction() -> None:
+    assert registry.gate(0.90, None, "accuracy", 0.002)[0]
+    assert registry.gate(0.903, 0.900, "accuracy", 0.002)[0]
+    promote, reason = registry.gate(0.901, 0.900, "accuracy", 0.002)
+    assert not promote and "below the margin" in reason and "0.9010" in reason and "0.9000" in reason
+    assert registry.gate(0.30, 0.35, "log_loss", 0.01)[0]
+    assert not registry.gate(0.35, 0.30, "log_loss", 0.01)[0]
+
+
+def test_better_candidate_promoted_worse_one_challenger_and_rollback_restores(
+    registry_workspace: Workspace, capsys: pytest.CaptureFixture[str]
+) -> None:
+    workspace = registry_workspace
+    margin = workspace.params.registry.margin
+    untrained = train_variant(workspace, "tiny", epochs=0, seed=1)
+    first = report(model_registry.register(workspace))
+    assert first["decision"] == "promoted" and first["champion_after"] == "1"
+    assert "first registered model" in first["reason"]
+
+    # Pretend the champion was measured on another test split: it must be re-evaluated, through its own
+    # preprocessing on the raw test reviews, and score what it scored on the pipeline's sequences.
+    client = _client(workspace)
+    client.set_model_version_tag("imdb-sentiment", "1", "test_data_hash", "another split")
+    trained = train_variant(workspace, "tiny", epochs=15, seed=2)
+    assert trained["test"]["accuracy"] >= untrained["test"]["accuracy"] + margin, (
+        "the trained model must be better"
+    )
+    trained_outputs = {name: path.read_bytes() for name, path in training_files(workspace, "tiny").items()}
+    second = report(model_registry.register(workspace))
+    assert second["decision"] == "promoted" and second["champion_after"] == "2"
+    assert second["champion_before"]["version"] == "1"
+    assert "re-evaluated" in second["champion_before"]["source"]
+    assert second["champion_before"]["test_accuracy"] == pytest.approx(untrained["test"]["accuracy"])
+
+    worse = train_variant(workspace, "tiny", epochs=0, seed=3)
+    third = report(model_registry.register(workspace))
+    assert third["decision"] == "challenger" and third["champion_after"] == "2"
+    assert "recorded" in third["champion_before"]["source"]
+    snapshot = registry_snapshot(workspace)
+    assert snapshot["aliases"] == {"champion": "2", "challenger": "3"}
+    tags, description = snapshot["versions"]["3"]
+    assert tags["training_run_id"] == worse["run_id"] and tags["decision"] == "challenger"
+    assert float(tags["test_accuracy"]) == pytest.approx(worse["test"]["accuracy"])
+    assert float(tags["validation_accuracy"]) == pytest.approx(worse["validation"]["accuracy"])
+    assert {"git_commit", "data_version", "test_data_hash", "experiment_id"} <= set(tags)
+    assert "below the margin" in tags["decision_reason"]
+    assert (
+        f"{worse['test']['accuracy']:.4f}" in description
+        and f"{trained['test']['accuracy']:.4f}" in description
+    )
+
+    # The same training outputs again: no new version, same decision.
+    again = report(model_registry.register(workspace))
+    assert again["candidate"]["version"] == "3" and len(registry_snapshot(workspace)["versions"]) == 3
+
+    assert cli.main(["--root", str(workspace.root), "rollback", "--reason", "bad reviews in production"]) == 0
+    assert "champion is version 1 again" in capsys.readouterr().out
+    snapshot = registry_snapshot(workspace)
+    assert snapshot["aliases"]["champion"] == "1"
+    history = json.loads(snapshot["tags"][registry.HISTORY_TAG])
+    assert [(event["event"], event["version"], event["previous_version"]) for event in history] == [
+        ("promoted", "1", None),
+        ("promoted", "2", "1"),
+        ("rollback", "1", "2"),
+    ]
+    assert history[-1]["reason"] == "bad reviews in production"
+    assert "champion_until" in snapshot["versions"]["2"][0]
+
+    # A rolled-back version is not promoted again when the stage re-runs on its training outputs...
+    for name, path in training_files(workspace, "tiny").items():
+        path.write_bytes(trained_outputs[name])
+    rejected = report(model_registry.register(workspace))
+    assert rejected["decision"] == "rejected" and rejected["candidate"]["version"] == "2"
+    assert registry_snapshot(workspace)["aliases"]["champion"] == "1"
+    # ...and the first champion has no predecessor to roll back to.
+    assert cli.main(["--root", str(workspace.root), "rollback"]) == cli.EXIT_USER_ERROR
+    assert "first champion" in capsys.readouterr().err
+
+
+def test_failed_validation_or_training_leaves_the_registry_as_it_was(
+    dvc_project: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    workspace = easy_workspace(dvc_project, {"tiny": TINY_VARIANT})
+    train_variant(workspace, "tiny", epochs=0, seed=1)
+    # The stage as dvc.yaml defines it (its inputs come from this test, not from the earlier stages).
+    run_command(dvc_project, "dvc", "repro", "--single-item", "register")
+    assert "reports/registry.json" in (dvc_project / "dvc.lock").read_text(encoding="utf-8")
+    decision_file = workspace.registry_report
+    assert report(decision_file)["decision"] == "promoted"
+    before, decision_before = registry_snapshot(workspace), decision_file.read_text(encoding="utf-8")
+    logged_before = _logged_models(workspace)
+    outputs = training_files(workspace, "tiny")
+
+    # A better model, but the data validation of its pipeline run failed.
+    train_variant(workspace, "tiny", epochs=2, seed=2)
+    write_validation(workspace, success=False)
+    with pytest.raises(DataError, match="data validation 'text' failed"):
+        model_registry.register(workspace)
+    write_validation(workspace, success=True)
+
+    # Its training run failed.
+    train_variant(workspace, "tiny", epochs=2, seed=2, status="FAILED")
+    with pytest.raises(DataError, match="is FAILED, not FINISHED"):
+        model_registry.register(workspace)
+
+    # Its training outputs are incomplete (through the CLI, as dvc.yaml runs it).
+    train_variant(workspace, "tiny", epochs=2, seed=2)
+    outputs["metrics"].unlink()
+    assert cli.main(["--root", str(workspace.root), "stage", "register"]) == cli.EXIT_USER_ERROR
+    assert "metrics of variant 'tiny' not found" in capsys.readouterr().err
+
+    assert registry_snapshot(workspace) == before
+    assert decision_file.read_text(encoding="utf-8") == decision_before
+    assert _logged_models(workspace) == logged_before
+
+
+def _client(workspace: Workspace):  # type: ignore[no-untyped-def]
+    from mlflow import MlflowClient
+
+    uri = model_registry.mlflow_uri(workspace)
+    return MlflowClient(uri, registry_uri=uri)
+
+
+def _logged_models(workspace: Workspace) -> list[str]:
+    client = _client(workspace)
+    experiment = client.get_experiment_by_name("sentiment")
+    return sorted(model.model_id for model in client.search_logged_models([experiment.experiment_id]))
