@@ -78,14 +78,14 @@ def tracking_overhead(workspace: Workspace, name: str, repeats: int) -> dict[str
     import numpy as np
 
     from sentiment.modeling import training
+    from sentiment.tracking import lineage as lineages
     from sentiment.tracking import runs as tracking
 
     params = workspace.params
     config = dataclasses.replace(params.training, epochs=1)
     arrays = readers.read_sequences(workspace)
     size = readers.read_vocabulary(workspace).size
-    lineage = tracking.lineage(workspace.root, params, {"sequences": workspace.path(params.paths.sequences)},
-                               workspace.raw_dvc_file)  # fmt: skip
+    lineage = lineages.lineage(workspace, {"sequences": workspace.sequences_file})
     plots = model_training.model_outputs(workspace, name).plots_dir
     times: dict[str, list[float]] = {"bare": [], "tracked": [], "tracked_fit": [], "logging": []}
     for _ in range(repeats):
@@ -96,7 +96,7 @@ def tracking_overhead(workspace: Workspace, name: str, repeats: int) -> dict[str
         started = time.perf_counter()
         parameters = tracking.run_parameters(params, {"model": params.models[name], "training": config})
         with tracking.tracked_run(
-            workspace.root, f"{name}-overhead", lineage, parameters, {"benchmark": "overhead"}
+            workspace, f"{name}-overhead", lineage, parameters, {"benchmark": "overhead"}
         ):
             trained = training.train(params.models[name], config, arrays, size, params.seed, name=name,
                                      callbacks=[training.EpochLogCallback(tracking.log_epoch)])  # fmt: skip

@@ -25,7 +25,7 @@ Prefect:
 - `prefect_harness`: one Prefect test harness (temporary server and database) for the whole session,
   since starting one takes tens of seconds on 2 busy cores. Request it in every test that runs a flow.
 - `orchestration_services`: a real `prefect server start` and `mlflow server` on 127.0.0.1, for the
-  deployment, Dask and fault tests (started once, together; see tests/orchestration_support.py).
+  deployment, Dask and fault tests (started once, together; see tests/support/orchestration.py).
 """
 
 from __future__ import annotations
@@ -57,6 +57,17 @@ VENV_BIN = Path(sys.executable).parent
 SHARED_ARCHIVE = PROJECT_ROOT.parent / "shared" / "data" / "imdb" / "aclImdb_45k.tar.gz"
 SMALL_SYNTHETIC_REVIEWS = 200
 SMALL_OVERRIDES: dict[str, Any] = {"source": {"synthetic_reviews": SMALL_SYNTHETIC_REVIEWS}}
+
+
+TIERS = ("unit", "integration", "e2e")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark each test with its tier, the folder it lives in (`pytest -m unit` runs the fast tier)."""
+    for item in items:
+        tier = next((part for part in item.path.parts if part in TIERS), None)
+        if tier is not None:
+            item.add_marker(getattr(pytest.mark, tier))
 
 
 # --- params --------------------------------------------------------------------------------------

@@ -10,6 +10,8 @@ import pytest
 
 from conftest import command_environment
 from sentiment.config import Params
+from sentiment.config.workspace import Workspace
+from sentiment.tracking import lineage as lineages
 from sentiment.tracking import runs as tracking
 
 
@@ -17,7 +19,7 @@ from sentiment.tracking import runs as tracking
 def clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in (
         tracking.TRACKING_URI_VARIABLE,
-        tracking.PIPELINE_RUN_VARIABLE,
+        lineages.PIPELINE_RUN_VARIABLE,
         tracking.EXPERIMENT_VARIABLE,
     ):
         monkeypatch.delenv(name, raising=False)
@@ -32,30 +34,34 @@ def data_files(tmp_path: Path) -> dict[str, Path]:
 
 
 def test_runs_go_to_the_workspace_sqlite_store_unless_a_server_is_named(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, project_config: Params, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    assert tracking.tracking_uri(tmp_path) == f"sqlite:///{tmp_path.resolve()}/mlflow.db"
+    assert (
+        tracking.tracking_uri(Workspace(tmp_path.resolve(), project_config))
+        == f"sqlite:///{tmp_path.resolve()}/mlflow.db"
+    )
     assert tracking.experiment_name() == "imdb-sentiment"
     monkeypatch.setenv(tracking.TRACKING_URI_VARIABLE, "http://127.0.0.1:5000")
     monkeypatch.setenv(tracking.EXPERIMENT_VARIABLE, "other")
-    assert tracking.tracking_uri(tmp_path) == "http://127.0.0.1:5000"
+    assert tracking.tracking_uri(Workspace(tmp_path.resolve(), project_config)) == "http://127.0.0.1:5000"
     assert tracking.experiment_name() == "other"
 
 
 def test_derived_pipeline_run_is_stable_and_follows_params_and_data(
     tmp_path: Path, data_files: dict[str, Path], project_config: Params
 ) -> None:
-    dvc_file = tmp_path / "data.dvc"
-    first = tracking.lineage(tmp_path, project_config, data_files, dvc_file)
-    assert first == tracking.lineage(tmp_path, project_config, data_files, dvc_file)
-    assert first.raw_data_md5 == "abc123.dir" and first.git_commit == tracking.UNKNOWN
-    assert first.data_md5 == {"sequences": tracking.file_md5(data_files["sequences"])}
+    first = lineages.lineage(Workspace(tmp_path, project_config), data_files)
+    assert first == lineages.lineage(Workspace(tmp_path, project_config), data_files)
+    assert first.raw_data_md5 == "abc123.dir" and first.git_commit == lineages.UNKNOWN
+    assert first.data_md5 == {"sequences": lineages.file_md5(data_files["sequences"])}
     assert first.pipeline_run.startswith("repro-")
 
     changed = dataclasses.replace(project_config, seed=project_config.seed + 1)
-    assert tracking.lineage(tmp_path, changed, data_files, dvc_file).pipeline_run != first.pipeline_run
+    assert lineages.lineage(Workspace(tmp_path, changed), data_files).pipeline_run != first.pipeline_run
     data_files["sequences"].write_bytes(b"other sequences")
-    assert tracking.lineage(tmp_path, project_config, data_files, dvc_file).pipeline_run != first.pipeline_run
+    assert (
+        lineages.lineage(Workspace(tmp_path, project_config), data_files).pipeline_run != first.pipeline_run
+    )
 
 
 def test_the_flow_sets_the_pipeline_run_and_the_git_commit_is_recorded(
@@ -69,9 +75,9 @@ def test_the_flow_sets_the_pipeline_run_and_the_git_commit_is_recorded(
     ):
         subprocess.run(command, cwd=tmp_path, env=environment, check=True)
     commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=tmp_path, capture_output=True, text=True).stdout
-    monkeypatch.setenv(tracking.PIPELINE_RUN_VARIABLE, "flow-run-42")
+    monkeypatch.setenv(lineages.PIPELINE_RUN_VARIABLE, "flow-run-42")
 
-    lineage = tracking.lineage(tmp_path, project_config, data_files, tmp_path / "data.dvc")
+    lineage = lineages.lineage(Workspace(tmp_path, project_config), data_files)
     assert lineage.pipeline_run == "flow-run-42"
     assert lineage.git_commit == commit.strip()
     tags = lineage.tags()
@@ -103,9 +109,9 @@ def test_an_unreachable_tracking_server_is_named(
     monkeypatch.setenv(tracking.TRACKING_URI_VARIABLE, "http://127.0.0.1:9")  # discard port: nothing listens
     monkeypatch.setenv("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "0")
     monkeypatch.setenv("MLFLOW_HTTP_REQUEST_TIMEOUT", "5")
-    lineage = tracking.lineage(tmp_path, project_config, data_files, tmp_path / "data.dvc")
+    lineage = lineages.lineage(Workspace(tmp_path, project_config), data_files)
     with (
         pytest.raises(tracking.TrackingError, match=r"http://127\.0\.0\.1:9"),
-        tracking.tracked_run(tmp_path, "rnn", lineage, {}, {}),
+        tracking.tracked_run(Workspace(tmp_path, project_config), "rnn", lineage, {}, {}),
     ):
         pass

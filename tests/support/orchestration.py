@@ -22,7 +22,7 @@ import yaml
 
 from support.rest_server import stop_process_group
 
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 COPIED = ("dvc.yaml", "params.yaml", "prefect.yaml", ".dvcignore", "src/sentiment", "flows")
 

@@ -8,7 +8,6 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from sentiment.checks.leakage import training_reviews
 from sentiment.config.workspace import Workspace
 from sentiment.core.files import atomic_path, write_json
 from sentiment.data import cleaning
@@ -37,6 +36,8 @@ def vocabulary(workspace: Workspace) -> Path:
 
     Train reviews whose text is also in test are left out under the leakage policy `drop`.
     """
+    from sentiment.checks.leakage import training_reviews  # here: the clean stage does not depend on it
+
     table = read_clean(workspace)
     training_texts = training_reviews(table, workspace.params.validation.leakage)["text"].tolist()
     fitted = fit_vocabulary(training_texts, workspace.params.vocabulary)
@@ -47,6 +48,8 @@ def vocabulary(workspace: Workspace) -> Path:
 
 def sequences(workspace: Workspace) -> Path:
     """Stage `sequences`: texts -> padded int32 sequences for train, validation and test."""
+    from sentiment.checks.leakage import training_reviews
+
     params = workspace.params
     table = read_clean(workspace)
     fitted = read_vocabulary(workspace)
