@@ -64,7 +64,7 @@ def time_stage_process(root: Path, stage: str) -> float:
 
 def split_in_process(workspace: Workspace) -> dict[str, tuple[float, float]]:
     """Per stage: (seconds building the checked tables, seconds in Great Expectations with Data Docs)."""
-    from sentiment.validation import runner, sequence_checks, text_checks
+    from sentiment.checks import runner, sequence_checks, text_checks
 
     params = workspace.params
     raw, clean = readers.read_raw(workspace), readers.read_clean(workspace)

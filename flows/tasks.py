@@ -35,7 +35,7 @@ def stage(workspace: Workspace, stage_name: str, environment: dict[str, str] | N
     return str(dvc_stages.run_stage(workspace.root, stage_name, lambda: function(workspace)))
 
 
-@task(name="fetch", cache_policy=NO_CACHE)
+@task(name="fetch", task_run_name="fetch", cache_policy=NO_CACHE)
 def fetch(
     workspace: Workspace, archive: str | None = None, synthetic: bool = False, record: bool = True
 ) -> str:

@@ -19,7 +19,8 @@ from sentiment.config.workspace import Workspace
 from sentiment.core.errors import ConfigError, DataError, ValidationFailed
 from sentiment.orchestration.dvc_stages import PipelineBusy, StageOutcome, pipeline_lock, run_stage
 from sentiment.orchestration.retry_policy import is_transient
-from sentiment.orchestration.stage_runner import UnknownStage, stage_function
+from sentiment.orchestration.stage_runner import stage_function
+from sentiment.stages.table import UnknownStage
 from support.orchestration import BIN, PROJECT_ROOT, dvc_status, free_port, make_project, tiny_params
 
 # dvc.yaml's data stages before the sequences' validation (validate_text gates the vocabulary).

@@ -25,12 +25,8 @@ def test_the_flow_fetches_and_preprocesses_like_the_stages(make_workspace: Works
     outputs = state.result()
     paths = by_flow.params.paths
     assert outputs == {
-        "fetch": str(by_flow.root / paths.raw_dir),
-        "clean": str(by_flow.root / paths.clean_table),
-        "vocabulary": str(by_flow.root / paths.vocabulary),
-        "sequences": str(by_flow.root / paths.sequences),
-        "validate_text": str(by_flow.validation_report("text")),
-        "validate_sequences": str(by_flow.validation_report("sequences")),
+        "fetch": str(by_flow.raw_dir),
+        **dict.fromkeys(("clean", "validate_text", "vocabulary", "sequences", "validate_sequences"), "ran"),
     }
     for relative in (paths.raw_table, paths.clean_table, paths.vocabulary, paths.sequences):
         assert (by_flow.root / relative).read_bytes() == (by_stages.root / relative).read_bytes(), relative
@@ -41,7 +37,7 @@ def test_the_flow_fetches_and_preprocesses_like_the_stages(make_workspace: Works
         task_runs = client.read_task_runs(
             flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[flow_run_id]))
         )
-    assert sorted((run.task_key.split("-")[0], run.state_name) for run in task_runs) == [
+    assert sorted((run.name, run.state_name) for run in task_runs) == [
         ("clean", "Completed"),
         ("fetch", "Completed"),
         ("sequences", "Completed"),

@@ -12,6 +12,7 @@ import pytest
 
 from sentiment.config import TrainingConfig, VariantConfig
 from sentiment.modeling import training
+from sentiment.modeling.inference import predict_probabilities
 
 VARIANT = VariantConfig(cell="gru", units=(4,), embedding_dim=4, pooling="max")
 
@@ -140,5 +141,5 @@ def test_length_grouped_predictions_equal_those_on_the_padded_rows_in_order(padd
     model = training.train(VARIANT, config, arrays, vocabulary_size=30, seed=1, verbose=0).model
 
     expected = model.predict(tokens, verbose=0).reshape(-1)
-    assert np.allclose(training.predict_probabilities(model, tokens), expected, atol=1e-5)
-    assert training.predict_probabilities(model, tokens[:0]).shape == (0,)
+    assert np.allclose(predict_probabilities(model, tokens), expected, atol=1e-5)
+    assert predict_probabilities(model, tokens[:0]).shape == (0,)

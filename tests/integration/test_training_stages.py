@@ -23,7 +23,8 @@ from sentiment.evaluation import metrics as evaluation
 from sentiment.stages import model_training, readers
 from sentiment.stages import preprocessing as preprocessing_stages
 from sentiment.stages import raw as raw_stages
-from sentiment.tracking.runs import PIPELINE_RUN_VARIABLE, TRACKING_URI_VARIABLE
+from sentiment.tracking.lineage import PIPELINE_RUN_VARIABLE
+from sentiment.tracking.runs import TRACKING_URI_VARIABLE
 from support.training import (
     PROBE_WORDS,
     load_logged_model,

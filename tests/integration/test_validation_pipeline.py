@@ -90,7 +90,7 @@ def test_the_preprocessing_flow_reports_the_failed_validation_as_a_failed_task_r
         task_runs = client.read_task_runs(
             flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[state.state_details.flow_run_id]))
         )
-    assert sorted((run.task_key.split("-")[0], run.state_name) for run in task_runs) == [
+    assert sorted((run.name, run.state_name) for run in task_runs) == [
         ("clean", "Completed"),
         ("validate_text", "Failed"),
     ]

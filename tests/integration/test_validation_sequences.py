@@ -13,9 +13,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
-from sentiment.validation import sequence_checks
 
 from conftest import SMALL_OVERRIDES, WorkspaceFactory, write_params
+from sentiment.checks import sequence_checks
 from sentiment.checks.report import ValidationReport
 from sentiment.config import Params
 from sentiment.config.workspace import Workspace

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from sentiment.validation import leakage, text_checks
 
+from sentiment.checks import leakage, text_checks
 from sentiment.checks.report import ValidationReport
 from sentiment.config import Params
 from sentiment.data import cleaning, synthetic

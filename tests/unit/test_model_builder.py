@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -114,19 +115,15 @@ def test_masked_max_pooling_skips_padded_steps() -> None:
     np.testing.assert_allclose(unmasked, [[0.0, 2.0]])
 
 
-def test_compiled_model_clips_gradients_and_trains_a_step() -> None:
-    keras.utils.set_random_seed(3)
-    training = build(TrainingConfig, {"learning_rate": 0.01, "clipnorm": 0.5, "batch_size": 2}, "training")
-    model = build_model(variant("bilstm"), VOCABULARY_SIZE, sequence_length=6)
-    compile_model(model, training)
-
+def test_compiled_model_clips_gradients_and_trains_a_step(adam_steps: TwoSteps) -> None:
+    model = adam_steps.model
+    assert type(model.optimizer) is keras.optimizers.Adam
     assert model.optimizer.clipnorm == 0.5
     assert float(keras.ops.convert_to_numpy(model.optimizer.learning_rate)) == pytest.approx(0.01)
-    tokens = np.array([[0, 0, 4, 5, 6, 7], [8, 9, 10, 0, 0, 0]], dtype="int32")
-    before = [weight.copy() for weight in model.get_weights()]
-    logs = model.train_on_batch(tokens, np.array([1.0, 0.0]), return_dict=True)
+    logs = adam_steps.logs
     assert set(logs) >= {"loss", "accuracy"} and np.isfinite(logs["loss"])
-    assert any(not np.array_equal(old, new) for old, new in zip(before, model.get_weights(), strict=True))
+    before, after_first, _ = adam_steps.weights
+    assert any(not np.array_equal(before[path], after_first[path]) for path in before)
 
 
 def test_word_pair_embedding_adds_the_hashed_vector_of_each_adjacent_pair() -> None:
@@ -151,72 +148,106 @@ def test_word_pair_embedding_adds_the_hashed_vector_of_each_adjacent_pair() -> N
     np.testing.assert_array_equal(keras.ops.convert_to_numpy(layer.compute_mask(tokens)), tokens != 0)
 
 
-def embedding_rows_after_two_steps(embedding_learning_rate: float) -> tuple[np.ndarray, np.ndarray]:
-    """The word matrix after a batch with word 4, and after a second batch without it."""
-    keras.utils.set_random_seed(6)
-    training = build(TrainingConfig, {"learning_rate": 0.01, "clipnorm": 1e6, "batch_size": 2}, "training")
-    model = build_model(variant("pairs"), VOCABULARY_SIZE)
-    compile_model(model, training, embedding_learning_rate)
-    labels = np.array([1.0, 0.0], dtype="float32")
-    model.train_on_batch(np.array([[0, 4, 5, 6], [7, 8, 9, 10]], dtype="int32"), labels)
-    after_first = np.array(model.get_layer("embedding").get_weights()[0])
-    model.train_on_batch(np.array([[0, 11, 12, 13], [14, 15, 16, 17]], dtype="int32"), labels)
-    return after_first, np.array(model.get_layer("embedding").get_weights()[0])
+# Two training batches; the second has none of the first's words (word 4 in particular).
+FIRST_BATCH = np.array([[0, 4, 5, 6], [7, 8, 9, 10]], dtype="int32")
+SECOND_BATCH = np.array([[0, 11, 12, 13], [14, 15, 16, 17]], dtype="int32")
+LABELS = np.array([1.0, 0.0], dtype="float32")
+EMBEDDING_LEARNING_RATE = 3.0
 
 
-def test_sgd_embedding_leaves_a_row_alone_in_batches_without_its_word() -> None:
+@dataclass(frozen=True)
+class TwoSteps:
+    """A compiled model after `train_on_batch` on FIRST_BATCH, then on SECOND_BATCH.
+
+    A Keras model traces its train function (seconds on 2 busy cores) at its first step, so the tests
+    of training share two of these, fitted once per module, and only read them.
+    """
+
+    model: keras.Model
+    gradients: dict[str, np.ndarray]  # variable path -> gradient of the FIRST_BATCH loss before any step
+    weights: tuple[dict[str, np.ndarray], ...]  # variable path -> value: before, after each step
+    logs: dict[str, float]  # of the first step
+
+
+def train_two_steps(
+    name: str, training: dict[str, Any], embedding_learning_rate: float, seed: int
+) -> TwoSteps:
+    keras.utils.set_random_seed(seed)
+    model = build_model(variant(name), VOCABULARY_SIZE)
+    compile_model(model, build(TrainingConfig, training, "training"), embedding_learning_rate)
+    variables = model.trainable_variables
+
+    def values() -> dict[str, np.ndarray]:
+        return {variable.path: variable.numpy() for variable in variables}
+
+    with tf.GradientTape() as tape:
+        loss = keras.ops.mean(keras.losses.binary_crossentropy(LABELS[:, None], model(FIRST_BATCH)))
+    gradients = {
+        variable.path: tf.convert_to_tensor(gradient).numpy()
+        for variable, gradient in zip(variables, tape.gradient(loss, variables), strict=True)
+    }
+    weights = [values()]
+    logs = model.train_on_batch(FIRST_BATCH, LABELS, return_dict=True)
+    weights.append(values())
+    model.train_on_batch(SECOND_BATCH, LABELS)
+    weights.append(values())
+    return TwoSteps(model, gradients, tuple(weights), logs)
+
+
+@pytest.fixture(scope="module")
+def adam_steps() -> TwoSteps:
+    """The LSTM with mean pooling, trained by plain Adam (clipnorm 0.5)."""
+    return train_two_steps("lstm", {"learning_rate": 0.01, "clipnorm": 0.5, "batch_size": 2}, 0.0, seed=3)
+
+
+@pytest.fixture(scope="module")
+def sgd_steps() -> TwoSteps:
+    """The word-pair variant, its embedding trained by SGD and the rest by Adam (no clipping to speak of)."""
+    training = {"learning_rate": 0.01, "clipnorm": 1e6, "batch_size": 2}
+    return train_two_steps("pairs", training, EMBEDDING_LEARNING_RATE, seed=7)
+
+
+def test_sgd_embedding_leaves_a_row_alone_in_batches_without_its_word(
+    adam_steps: TwoSteps, sgd_steps: TwoSteps
+) -> None:
     """Adam's momentum keeps moving word 4's row in the second batch, which lacks word 4; SGD does not."""
-    adam_first, adam_second = embedding_rows_after_two_steps(0.0)
-    sgd_first, sgd_second = embedding_rows_after_two_steps(3.0)
+    word_rows = "embedding/embeddings"
+    _, adam_first, adam_second = (weights[word_rows] for weights in adam_steps.weights)
+    _, sgd_first, sgd_second = (weights[word_rows] for weights in sgd_steps.weights)
     assert not np.allclose(adam_first[4], adam_second[4])
     np.testing.assert_array_equal(sgd_first[4], sgd_second[4])
     assert not np.allclose(sgd_first[11], sgd_second[11]), "a word in the batch must move"
 
 
-def test_embedding_takes_sgd_steps_while_the_other_layers_take_adam_steps() -> None:
+def test_embedding_takes_sgd_steps_while_the_other_layers_take_adam_steps(sgd_steps: TwoSteps) -> None:
     """One step: embedding -= rate * gradient exactly; Adam's first step moves the rest by lr per entry."""
-    keras.utils.set_random_seed(7)
-    rate, learning_rate = 3.0, 0.01
-    training = build(
-        TrainingConfig, {"learning_rate": learning_rate, "clipnorm": 1e6, "batch_size": 2}, "training"
-    )
-    model = build_model(variant("pairs"), VOCABULARY_SIZE)
-    compile_model(model, training, embedding_learning_rate=rate)
-    assert isinstance(model.optimizer, AdamWithSGDEmbedding)
-    tokens = np.array([[0, 4, 5, 6], [7, 8, 9, 10]], dtype="int32")
-    labels = np.array([1.0, 0.0], dtype="float32")
-    with tf.GradientTape() as tape:
-        loss = keras.ops.mean(keras.losses.binary_crossentropy(labels[:, None], model(tokens)))
-    variables = model.trainable_variables
-    gradients = [np.asarray(tf.convert_to_tensor(gradient)) for gradient in tape.gradient(loss, variables)]
-    before = [np.array(variable) for variable in variables]
-    model.train_on_batch(tokens, labels)
-
-    for variable, old, gradient in zip(variables, before, gradients, strict=True):
-        change = np.array(variable) - old
-        if variable.path.startswith("embedding/"):
-            np.testing.assert_allclose(change, -rate * gradient, atol=1e-6)
+    learning_rate = 0.01
+    assert isinstance(sgd_steps.model.optimizer, AdamWithSGDEmbedding)
+    before, after_first, _ = sgd_steps.weights
+    for path, gradient in sgd_steps.gradients.items():
+        change = after_first[path] - before[path]
+        if path.startswith("embedding/"):
+            np.testing.assert_allclose(change, -EMBEDDING_LEARNING_RATE * gradient, atol=1e-6)
         else:
             # Adam's first step is lr * g / (|g| + epsilon): lr wherever |g| dwarfs epsilon (1e-7).
             clear = np.abs(gradient) > 1e-4
             assert clear.any()
             np.testing.assert_allclose(np.abs(change[clear]), learning_rate, rtol=0.05)
-    assert {variable.path for variable in variables} >= {"embedding/embeddings", "embedding/pair_embeddings"}
+    assert set(sgd_steps.gradients) >= {"embedding/embeddings", "embedding/pair_embeddings"}
 
 
-@pytest.mark.parametrize("name", ["bilstm", "pairs"])
-def test_saved_model_loads_back_with_the_same_predictions(tmp_path: Path, name: str) -> None:
-    keras.utils.set_random_seed(4)
-    model = build_model(variant(name), VOCABULARY_SIZE)
-    compile_model(model, build(TrainingConfig, {}, "training"), variant(name).embedding_learning_rate)
+@pytest.mark.parametrize("steps", ["adam_steps", "sgd_steps"])
+def test_saved_model_loads_back_with_the_same_predictions(
+    request: pytest.FixtureRequest, tmp_path: Path, steps: str
+) -> None:
+    model = request.getfixturevalue(steps).model  # trained: its optimizer's state is saved too
     tokens = np.array([[0, 0, 3, 4, 5], [6, 7, 0, 0, 0]], dtype="int32")
-    model.train_on_batch(tokens, np.array([1.0, 0.0]))  # builds the optimizer, whose state is saved too
     model.save(tmp_path / "model.keras")
     loaded = keras.saving.load_model(tmp_path / "model.keras")
     np.testing.assert_allclose(loaded(tokens), model(tokens), atol=1e-6)
     assert type(loaded.optimizer) is type(model.optimizer)
     # Adam keeps two moments per variable, except for the embedding tables that SGD trains.
-    sgd_tables = 2 if variant(name).embedding_learning_rate else 0
+    sgd_tables = 2 if isinstance(model.optimizer, AdamWithSGDEmbedding) else 0
     state = [variable for variable in loaded.optimizer.variables if len(variable.shape) > 0]
     assert len(state) == 2 * (len(model.trainable_variables) - sgd_tables)
 

@@ -16,11 +16,11 @@ import pandas as pd
 from great_expectations.expectations.metadata_types import FailureSeverity
 from great_expectations.expectations.row_conditions import Column
 
+from sentiment.checks import leakage
 from sentiment.checks.runner import TableCheck
 from sentiment.config import Params
 from sentiment.data.sequences import SPLITS
 from sentiment.data.vocabulary import OOV_INDEX, PADDING_INDEX
-from sentiment.validation import leakage
 
 ARRAY_KINDS = ("x", "y", "ids", "lengths")
 VOCABULARY_KEYS = ("settings", "document_count", "word_index", "word_counts")

@@ -14,10 +14,10 @@ import pandas as pd
 from great_expectations.expectations.metadata_types import FailureSeverity
 from great_expectations.expectations.row_conditions import Column
 
+from sentiment.checks import leakage
 from sentiment.checks.runner import TableCheck
 from sentiment.config import CleaningConfig, ValidationConfig
 from sentiment.data.ingest import ARCHIVE_SPLITS, COLUMNS
-from sentiment.validation import leakage
 
 RAW_TYPES = {"review_id": "str", "text": "str", "label": "int8", "rating": "int8", "split": "str"}
 LABELS = (0, 1)

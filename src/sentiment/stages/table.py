@@ -30,6 +30,8 @@ VARIANT_STAGES: dict[str, str] = {"train": "sentiment.stages.model_training:trai
 # so left out of dvc.yaml's code deps on purpose: the CLI (argument parsing, error printing), this table,
 # and MLflow tracking (where runs are recorded, not what they compute). Changing them retrains nothing.
 BOOKKEEPING_MODULES = ("sentiment.cli", "sentiment.stages.table", "sentiment.tracking")
+# Package markers every stage imports, which hold a docstring (and the version) and nothing else.
+PACKAGE_MARKERS = ("sentiment", "sentiment.stages")
 
 
 class UnknownStage(SentimentError):
