@@ -211,7 +211,7 @@ CPU seconds (of this process) are less sensitive to it.
   punctuation filters, included in its time), legacy / our clean + vocabulary + sequences:
   **{with_cleaning:.1f}x** in wall-clock time, {with_cleaning_cpu:.1f}x in CPU time.
 - Outputs identical in every run: the same word index, and the same padded int32 arrays for train
-  and test (tests/test_tokenizer_differential.py checks more settings on a sample).
+  and test (tests/unit/test_tokenizer_differential.py checks more settings on a sample).
 """
 
 

@@ -20,7 +20,7 @@ BASELINE = "baseline"
 
 @dataclass(frozen=True)
 class VariantConfig:
-    """One recurrent model (params.yaml `models.<name>`), read by the one builder in `model_builder`.
+    """One recurrent model (params.yaml `models.<name>`), read by the one builder in `modeling.builder`.
 
     `units` has one entry per stacked recurrent layer (two or more make a deep RNN). `pooling` reduces
     the last recurrent layer's output over time, ignoring padding: its final state ("last"), or the
@@ -124,7 +124,7 @@ class RegistryConfig:
     The candidate is the variant with the best `selection_metric` on the validation split (never the
     test split); it replaces the `champion_alias` holder only if its `comparison_metric` on the test
     split beats the champion's by at least `margin`, otherwise it gets the `challenger_alias`.
-    `threshold` and `unreliable_oov_share` travel with the served model (`serving_inputs`).
+    `threshold` and `unreliable_oov_share` travel with the served model (`serving.inputs`).
     """
 
     model_name: str = "imdb-sentiment"

@@ -8,7 +8,7 @@ other character separates tokens.
 
 Texts are cleaned in batches, with byte operations on each text and NumPy passes over a batch's bytes
 rather than regular expressions and one Python string per token: about twice as fast. Cleaning one text
-is a batch of one. (tests/test_tokenizer_differential.py checks the output against the definition
+is a batch of one. (tests/unit/test_tokenizer_differential.py checks the output against the definition
 above written as regular expressions, on real reviews and awkward text.)
 """
 

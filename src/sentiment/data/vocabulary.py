@@ -6,9 +6,9 @@ Keras 3 dropped `keras.preprocessing.text.Tokenizer`; this module reproduces wha
   by first appearance in the training text;
 - the word index keeps every word seen, but `texts_to_sequences` maps a word whose index is at or
   above `num_words`, or a word never seen, to the OOV index.
-The work is vectorised (tokens found by `sentiment.tokens` without a Python object each, hashed by
+The work is vectorised (tokens found by `data.tokens` without a Python object each, hashed by
 Arrow, counted by NumPy) instead of a Python loop per token: several times faster than the Keras
-Tokenizer, with the same output (tests/test_tokenizer_differential.py; figures in BENCHMARKS.md).
+Tokenizer, with the same output (tests/unit/test_tokenizer_differential.py; figures in BENCHMARKS.md).
 """
 
 from __future__ import annotations

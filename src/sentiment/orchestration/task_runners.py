@@ -6,7 +6,7 @@
 - `tcp://host:8786` (any scheduler address): an existing Dask cluster, through prefect-dask.
 
 Either way each model trains in a fresh process of its own, started by its task
-(`sentiment.stage_runner`): threads are enough to run them side by side.
+(`orchestration.stage_runner`): threads are enough to run them side by side.
 """
 
 from __future__ import annotations

@@ -117,7 +117,7 @@ class ModelRegistry:
         tags = self.client.get_registered_model(self.name).tags
         return list(json.loads(tags.get(HISTORY_TAG, "[]")))
 
-    def _record(self, event: dict[str, Any]) -> None:
+    def record(self, event: dict[str, Any]) -> None:
         history = [*self.history(), event][-HISTORY_LIMIT:]
         self.client.set_registered_model_tag(self.name, HISTORY_TAG, json.dumps(history))
 
@@ -160,7 +160,7 @@ class ModelRegistry:
         self.client.set_model_version_tag(self.name, str(version.version), "champion_since", now)
         if previous is not None and str(previous.version) != str(version.version):
             self.client.set_model_version_tag(self.name, str(previous.version), "champion_until", now)
-        self._record(
+        self.record(
             {
                 "event": event,
                 "version": str(version.version),
@@ -181,6 +181,48 @@ def describe(candidate: Candidate, config: RegistryConfig, outcome: str, reason:
         f"Variant '{candidate.variant}' (training run {candidate.run_id}), chosen by validation "
         f"{config.selection_metric} {candidate.validation_score:.4f}. Decision: {outcome} — {reason}. "
         f"Test split sha256 {candidate.test_data_hash[:16]}…; {provenance}."
+    )
+
+
+def _decide(
+    registry: ModelRegistry,
+    candidate: Candidate,
+    champion: ModelVersion | None,
+    champion_score: float | None,
+    score_source: str | None,
+    log_model: Callable[[], str],
+) -> tuple[str, str, ModelVersion]:
+    """The decision for the candidate (outcome, reason, its version), with its version created if new."""
+    config = registry.config
+    existing = registry.version_of_run(candidate.run_id)
+    if existing is not None and champion is not None and str(existing.version) == str(champion.version):
+        return "unchanged", "this training run is already the champion", existing
+    if existing is not None and existing.tags.get(ROLLED_BACK_TAG):
+        rolled_back_at = existing.tags[ROLLED_BACK_TAG]
+        return (
+            "rejected",
+            f"version {existing.version} was rolled back at {rolled_back_at}; train a new model",
+            existing,
+        )
+    promote, reason = gate(candidate.test_score, champion_score, config.comparison_metric, config.margin)
+    if champion is not None:
+        reason = f"{reason}; champion was version {champion.version}, its score {score_source}"
+    version = existing or registry.create_version(log_model(), candidate)
+    if promote:
+        registry.promote(version, reason)
+        return "promoted", reason, version
+    registry.make_challenger(version)
+    return "challenger", reason, version
+
+
+def _record_decision(
+    client: MlflowClient, config: RegistryConfig, candidate: Candidate, version: ModelVersion, outcome: str,
+    reason: str,
+) -> None:  # fmt: skip
+    for key, value in {"decision": outcome, "decision_reason": reason, "decided_at": utc_now()}.items():
+        client.set_model_version_tag(config.model_name, str(version.version), key, value)
+    client.update_model_version(
+        config.model_name, str(version.version), describe(candidate, config, outcome, reason)
     )
 
 
@@ -205,30 +247,9 @@ def register(
     champion_score, score_source = (None, None)
     if champion is not None:
         champion_score, score_source = registry.champion_score(champion, candidate.test_data_hash, evaluate)
-    existing = registry.version_of_run(candidate.run_id)
-    if existing is not None and champion is not None and str(existing.version) == str(champion.version):
-        outcome, reason, version = "unchanged", "this training run is already the champion", existing
-    elif existing is not None and existing.tags.get(ROLLED_BACK_TAG):
-        outcome = "rejected"
-        rolled_back_at = existing.tags[ROLLED_BACK_TAG]
-        reason = f"version {existing.version} was rolled back at {rolled_back_at}; train a new model"
-        version = existing
-    else:
-        promote, reason = gate(candidate.test_score, champion_score, config.comparison_metric, config.margin)
-        if champion is not None:
-            reason = f"{reason}; champion was version {champion.version}, its score {score_source}"
-        version = existing or registry.create_version(log_model(), candidate)
-        outcome = "promoted" if promote else "challenger"
-        if promote:
-            registry.promote(version, reason)
-        else:
-            registry.make_challenger(version)
+    outcome, reason, version = _decide(registry, candidate, champion, champion_score, score_source, log_model)
     if outcome in ("promoted", "challenger"):  # an unchanged or rejected version keeps its record
-        for key, value in {"decision": outcome, "decision_reason": reason, "decided_at": utc_now()}.items():
-            client.set_model_version_tag(config.model_name, str(version.version), key, value)
-        client.update_model_version(
-            config.model_name, str(version.version), describe(candidate, config, outcome, reason)
-        )
+        _record_decision(client, config, candidate, version, outcome, reason)
     after = registry.champion()
     return {
         "model_name": config.model_name,
@@ -251,57 +272,4 @@ def register(
         "champion_after": None if after is None else str(after.version),
         "margin": config.margin,
         "test_data_hash": candidate.test_data_hash,
-    }
-
-
-def champion_holders(history: list[dict[str, Any]]) -> list[str]:
-    """Replay the history as a stack: a promotion pushes its version, a rollback pops the top."""
-    holders: list[str] = []
-    for event in history:
-        if event["event"] == "promoted":
-            holders.append(str(event["version"]))
-        elif event["event"] == "rollback" and holders:
-            holders.pop()
-    return holders
-
-
-def rollback(client: MlflowClient, config: RegistryConfig, reason: str = "manual rollback") -> dict[str, Any]:
-    """Give the champion alias back to the version that held it before the current champion."""
-    registry = ModelRegistry(client, config)
-    champion = registry.champion()
-    if champion is None:
-        raise RegistryError(
-            f"registered model '{config.model_name}' has no '{config.champion_alias}' to roll back"
-        )
-    holders = champion_holders(registry.history())
-    if not holders or holders[-1] != str(champion.version):
-        raise RegistryError(
-            f"'{config.champion_alias}' points to version {champion.version} but the promotion history of "
-            f"'{config.model_name}' ends with {holders[-1] if holders else 'nothing'}: the alias was moved "
-            "outside `sentiment`; move it back, or set it by hand with the MLflow client"
-        )
-    if len(holders) < 2:
-        raise RegistryError(
-            f"version {champion.version} is the first champion of '{config.model_name}': no previous holder"
-        )
-    target = client.get_model_version(config.model_name, holders[-2])
-    now = utc_now()
-    client.set_registered_model_alias(config.model_name, config.champion_alias, str(target.version))
-    client.set_model_version_tag(config.model_name, str(champion.version), ROLLED_BACK_TAG, now)
-    client.set_model_version_tag(config.model_name, str(champion.version), "champion_until", now)
-    client.set_model_version_tag(config.model_name, str(target.version), "champion_since", now)
-    event = {
-        "event": "rollback",
-        "version": str(target.version),
-        "previous_version": str(champion.version),
-        "at": now,
-        "reason": reason,
-    }
-    registry._record(event)
-    return {
-        "model_name": config.model_name,
-        "champion_before": str(champion.version),
-        "champion_after": str(target.version),
-        "at": now,
-        "reason": reason,
     }

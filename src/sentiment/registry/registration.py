@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sentiment.config import Params
+from sentiment.config import Params, RegistryConfig
 from sentiment.core.errors import DataError
 from sentiment.core.files import read_json
 from sentiment.data.vocabulary import Vocabulary
@@ -138,6 +138,23 @@ def require_same_preprocessing(
         )
 
 
+def _split_scores(
+    records: Mapping[str, TrainingRecord], config: RegistryConfig
+) -> tuple[dict[str, float], dict[str, float]]:
+    """Each variant's selection metric on validation and comparison metric on test."""
+    if not records:
+        raise DataError("params.yaml lists no model variant (models:): nothing to register")
+    validation = {
+        name: _score(record, "validation", config.selection_metric, "selection_metric")
+        for name, record in records.items()
+    }
+    test = {
+        name: _score(record, "test", config.comparison_metric, "comparison_metric")
+        for name, record in records.items()
+    }
+    return validation, test
+
+
 def register_best(
     records: Mapping[str, TrainingRecord],
     params: Params,
@@ -156,16 +173,7 @@ def register_best(
     from sentiment.tracking.runs import using_tracking_uri
 
     config = params.registry
-    if not records:
-        raise DataError("params.yaml lists no model variant (models:): nothing to register")
-    validation = {
-        name: _score(record, "validation", config.selection_metric, "selection_metric")
-        for name, record in records.items()
-    }
-    test = {
-        name: _score(record, "test", config.comparison_metric, "comparison_metric")
-        for name, record in records.items()
-    }
+    validation, test = _split_scores(records, config)
     client = MlflowClient(tracking_uri, registry_uri=tracking_uri)
     require_finished_runs(client, records, tracking_uri)
     served = serving_config(params)

@@ -2,7 +2,7 @@
 
 Used by `sentiment predict` / `sentiment score` and by the register stage (to re-evaluate a champion
 on the current test reviews). The model is any pyfunc that takes a `review` column, normally
-`models:/imdb-sentiment@champion` (see `serving_model`).
+`models:/imdb-sentiment@champion` (see `serving.pyfunc`).
 """
 
 from __future__ import annotations

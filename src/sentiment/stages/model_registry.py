@@ -66,10 +66,10 @@ def rollback(workspace: Workspace, reason: str = "manual rollback") -> dict[str,
     """`sentiment rollback`: give the champion alias back to the previous champion."""
     from mlflow import MlflowClient
 
-    from sentiment.registry import champion as registry
+    from sentiment.registry.rollback import rollback as roll_back
 
     uri = mlflow_uri(workspace)
-    return registry.rollback(MlflowClient(uri, registry_uri=uri), workspace.params.registry, reason)
+    return roll_back(MlflowClient(uri, registry_uri=uri), workspace.params.registry, reason)
 
 
 def champion_uri(workspace: Workspace) -> str:
