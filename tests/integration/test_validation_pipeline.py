@@ -70,6 +70,28 @@ def test_dvc_repro_stops_at_validation_and_no_later_stage_output_exists(dvc_proj
     assert "up to date" in run_command(root, "dvc", "status", "validate_sequences").stdout
 
 
+@pytest.mark.slow
+def test_a_failed_text_validation_says_how_to_restore_the_recorded_raw_reviews(dvc_project: Path) -> None:
+    """`dvc repro` records the changed raw reviews in data.dvc before validation fails; the error names the
+    commands that bring the last committed version back, and they do."""
+    root = dvc_project
+    run_command(root, "sentiment", "fetch", "--synthetic")
+    run_command(root, "git", "add", "--all")
+    run_command(root, "git", "commit", "--quiet", "-m", "good raw reviews")
+    good = (root / "data" / "raw" / "reviews.parquet").read_bytes()
+    corrupt_raw_table(root)
+
+    result = run_command(root, "dvc", "repro", check=False)
+
+    assert result.returncode != 0
+    hint = "git checkout data.dvc && dvc checkout data.dvc"
+    assert hint in result.stdout + result.stderr
+    for command in hint.split(" && "):
+        run_command(root, *command.split())
+    assert (root / "data" / "raw" / "reviews.parquet").read_bytes() == good
+    run_command(root, "dvc", "repro", "validate_text")
+
+
 @pytest.mark.usefixtures("prefect_harness")
 def test_the_preprocessing_flow_reports_the_failed_validation_as_a_failed_task_run(
     make_workspace: WorkspaceFactory,

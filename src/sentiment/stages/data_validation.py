@@ -6,7 +6,7 @@ import logging
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sentiment.config.workspace import Workspace
+from sentiment.config.workspace import RAW_DVC_FILE, Workspace
 from sentiment.core.errors import DataError
 from sentiment.core.files import atomic_directory, write_json
 from sentiment.data.download import sha256_of
@@ -16,6 +16,16 @@ if TYPE_CHECKING:
     from sentiment.checks.runner import TableCheck
 
 logger = logging.getLogger(__name__)
+
+
+# `dvc repro` records a changed raw directory in data.dvc before validation runs, so a failed text
+# validation tells the user how to get the last good version back.
+_RESTORE_HINTS = {
+    "text": (
+        f"If the raw reviews were changed by mistake, the version last committed to git comes back with "
+        f"`git checkout {RAW_DVC_FILE} && dvc checkout {RAW_DVC_FILE}` (then `dvc repro`)."
+    )
+}
 
 
 def validate_text(workspace: Workspace) -> Path:
@@ -85,6 +95,7 @@ def _run_validation(
     for outcome in report.warnings:
         logger.warning("validation warning: %s", outcome.line())
     if not report.success:
-        raise ValidationFailed(report.failure_message(name, shown_report, shown_docs))
+        message = report.failure_message(name, shown_report, shown_docs)
+        raise ValidationFailed(f"{message}\n{_RESTORE_HINTS[name]}" if name in _RESTORE_HINTS else message)
     logger.info("validation %s passed %d expectations: %s", name, len(report.outcomes), shown_report)
     return report_path
