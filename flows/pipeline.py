@@ -41,14 +41,15 @@ def pipeline(
     """Bring the whole pipeline up to date; returns what each stage did, by stage name.
 
     source: `tracked` (the raw reviews recorded in data.dvc), `download`, `synthetic`, or the path of
-    an aclImdb archive or directory. variants / epochs: when given, written into params.yaml first
-    (as `dvc exp run --set-param`). dask_address: train on a Dask cluster (`local` for a LocalCluster;
-    default: SENTIMENT_DASK_ADDRESS, else threads). tracking_uri: MLflow (default: MLFLOW_TRACKING_URI,
-    else mlflow.db in the workspace). lock_timeout_seconds: how long to wait for another run.
+    an aclImdb archive or directory. variants: train only these of params.yaml's variants in this run
+    (params.yaml is not edited; the others keep their models). epochs: when given, written into
+    params.yaml first (as `dvc exp run --set-param`). dask_address: train on a Dask cluster (`local`
+    for a LocalCluster; default: SENTIMENT_DASK_ADDRESS, else threads). tracking_uri: MLflow (default:
+    MLFLOW_TRACKING_URI, else mlflow.db in the workspace). lock_timeout_seconds: how long to wait for another run.
     """
     workspace_root = Path(root).resolve()
     with dvc_stages.pipeline_lock(workspace_root, lock_timeout_seconds):
-        changes = tasks.param_changes(str(workspace_root), variants, epochs)
+        changes = tasks.param_changes(str(workspace_root), epochs)
         workspace = Workspace.load(workspace_root)
         outcomes = {"raw data": tasks.raw_data(workspace, source)}
         if changes:
@@ -63,7 +64,12 @@ def pipeline(
                 tasks.publish_validation_summary(workspace)
             trainer = training.with_options(task_runner=training_task_runner(dask_address))
             outcomes.update(
-                trainer(str(workspace_root), tracking_uri=tracking_uri, pipeline_run=pipeline_run)
+                trainer(
+                    str(workspace_root),
+                    tracking_uri=tracking_uri,
+                    pipeline_run=pipeline_run,
+                    variants=variants,
+                )
             )
             outcomes["register"] = tasks.stage(workspace, "register", environment)
             tasks.publish_model_comparison(workspace, outcomes)
@@ -75,7 +81,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--root", default=".")
     parser.add_argument("--source", default="tracked", help="tracked | download | synthetic | ARCHIVE_PATH")
     parser.add_argument(
-        "--variants", nargs="+", help="train only these params.yaml variants (edits params.yaml)"
+        "--variants", nargs="+", help="train only these params.yaml variants (params.yaml is not edited)"
     )
     parser.add_argument("--epochs", type=int, help="training epochs (edits params.yaml)")
     parser.add_argument("--dask", help="Dask scheduler address, or 'local' / 'local:N' for a LocalCluster")

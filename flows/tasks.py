@@ -66,9 +66,9 @@ def raw_data(workspace: Workspace, source: str) -> str:
 
 
 @task(name="param-changes", cache_policy=NO_CACHE)
-def param_changes(root: str, variants: list[str] | None, epochs: int | None) -> dict[str, Any]:
-    """Write the run's `variants`/`epochs` into params.yaml, as `dvc exp run --set-param` would."""
-    return pipeline_inputs.apply_param_changes(Path(root), variants, epochs)
+def param_changes(root: str, epochs: int | None) -> dict[str, Any]:
+    """Write the run's `epochs` into params.yaml, as `dvc exp run --set-param` would."""
+    return pipeline_inputs.apply_param_changes(Path(root), epochs)
 
 
 @task(name="validation-summary", cache_policy=NO_CACHE)

@@ -22,6 +22,7 @@ from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
 from flows import tasks
 from sentiment.config import BASELINE
 from sentiment.config.workspace import Workspace
+from sentiment.orchestration import pipeline_inputs
 from sentiment.orchestration.task_runners import DEFAULT_THREADS, training_task_runner
 from sentiment.tracking import lineage, runs
 
@@ -36,9 +37,11 @@ def run_environment(
     }
 
 
-def training_stages(workspace: Workspace) -> list[str]:
-    """dvc.yaml's training stages: one train@<variant> per params.yaml `models` entry, and the baseline."""
-    return [f"train@{variant}" for variant in workspace.params.models] + [BASELINE]
+def training_stages(workspace: Workspace, variants: list[str] | None = None) -> list[str]:
+    """dvc.yaml's training stages: train@<variant> for the chosen variants (default: every params.yaml
+    `models` entry), and the baseline."""
+    chosen = pipeline_inputs.selected_variants(workspace, variants)
+    return [f"train@{variant}" for variant in chosen] + [BASELINE]
 
 
 # Threads by default; `training_task_runner` (main, the pipeline) picks a Dask cluster when asked.
@@ -47,9 +50,13 @@ THREADS: TaskRunner[Any] = ThreadPoolTaskRunner(max_workers=DEFAULT_THREADS)
 
 @flow(name="training", task_runner=THREADS)
 def training(
-    root: str = ".", tracking_uri: str | None = None, pipeline_run: str | None = None
+    root: str = ".",
+    tracking_uri: str | None = None,
+    pipeline_run: str | None = None,
+    variants: list[str] | None = None,
 ) -> dict[str, str]:
-    """Train every variant and the baseline concurrently; returns what each stage did, by stage name.
+    """Train the variants (default: every one) and the baseline concurrently; returns what each stage did,
+    by stage name. `variants` chooses among params.yaml's variants without editing params.yaml.
 
     Every stage finishes (or fails) before the flow does, so a failure of one variant never leaves
     another half-trained; the flow then fails with the first error.
@@ -57,7 +64,10 @@ def training(
     workspace = Workspace.load(root)
     environment = run_environment(workspace, tracking_uri, pipeline_run)
     tasks.prepare_tracking(workspace, environment)
-    futures = {name: tasks.stage.submit(workspace, name, environment) for name in training_stages(workspace)}
+    futures = {
+        name: tasks.stage.submit(workspace, name, environment)
+        for name in training_stages(workspace, variants)
+    }
     wait(list(futures.values()))
     return {name: future.result() for name, future in futures.items()}
 

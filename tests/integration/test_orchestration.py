@@ -193,21 +193,34 @@ def test_tracked_raw_data_that_was_changed_by_hand_is_not_overwritten(tmp_path: 
     assert source.read_text() == '{"edited": true}\n'
 
 
-def test_run_parameters_are_written_into_params_yaml_with_its_comments(tmp_path: Path) -> None:
+def test_the_epochs_of_a_run_are_written_into_params_yaml_with_its_comments(tmp_path: Path) -> None:
     from sentiment.orchestration.pipeline_inputs import apply_param_changes
 
     root = tmp_path
     shutil.copy(PROJECT_ROOT / "params.yaml", root / "params.yaml")
     original = (root / "params.yaml").read_text()
-    variants = list(load_params(root / "params.yaml").models)
-    assert apply_param_changes(root, None, None) == {}
+    assert apply_param_changes(root, None) == {}
     assert (root / "params.yaml").read_text() == original
-    assert apply_param_changes(root, None, 5) == {"training.epochs": 5}
+    assert apply_param_changes(root, 5) == {"training.epochs": 5}
     assert load_params(root / "params.yaml").training.epochs == 5
-    changes = apply_param_changes(root, variants[:2], 7)
-    assert changes == {"training.epochs": 7, "models removed": variants[2:]}
-    params = load_params(root / "params.yaml")
-    assert params.training.epochs == 7 and list(params.models) == variants[:2]
-    assert "# The recurrent models" in (root / "params.yaml").read_text()
+    edited = (root / "params.yaml").read_text()
+    assert edited == original.replace("  epochs: 4", "  epochs: 5", 1)
+    with pytest.raises(ConfigError, match=r"epochs: expected a positive integer"):
+        apply_param_changes(root, 0)
+
+
+def test_a_choice_of_variants_trains_only_those_and_never_edits_params_yaml(tmp_path: Path) -> None:
+    """The pipeline flow's `variants` selects training stages; every variant stays in params.yaml."""
+    from flows.training import training_stages
+
+    root = tmp_path
+    shutil.copy(PROJECT_ROOT / "params.yaml", root / "params.yaml")
+    original = (root / "params.yaml").read_text()
+    workspace = Workspace.load(root)
+    every = list(workspace.params.models)
+    assert training_stages(workspace) == [*(f"train@{name}" for name in every), "baseline"]
+    assert training_stages(workspace, ["lstm", "gru"]) == ["train@gru", "train@lstm", "baseline"]
     with pytest.raises(ConfigError, match=r"variants: \['transformer'\]"):
-        apply_param_changes(root, ["transformer"], None)
+        training_stages(workspace, ["transformer"])
+    assert (root / "params.yaml").read_text() == original
+    assert list(Workspace.load(root).params.models) == every

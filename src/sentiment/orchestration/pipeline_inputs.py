@@ -4,8 +4,9 @@ Both go through DVC's own records, so that a flow run and `dvc status` never dis
 - the raw reviews: `tracked` uses the version recorded in data.dvc (checked out from the DVC cache, or
   pulled from the DVC remote on a machine that lacks it); any other source is fetched and recorded as
   a new version of data.dvc, as `sentiment fetch` does;
-- parameter changes (a deployment's `epochs` or `variants`) are written into params.yaml before the
-  run, as `dvc exp run --set-param` does, so that dvc.lock records what was actually trained.
+- a parameter change (a deployment's `epochs`) is written into params.yaml before the run, as
+  `dvc exp run --set-param` does, so that dvc.lock records what was actually trained; a choice of
+  `variants` only selects which training stages run, and never edits params.yaml.
 """
 
 from __future__ import annotations
@@ -87,42 +88,44 @@ def checkout_tracked_data(workspace: Workspace) -> str:
     return f"raw reviews restored from {'the DVC remote' if has_remote else 'the DVC cache'}"
 
 
-def apply_param_changes(root: Path, variants: Sequence[str] | None, epochs: int | None) -> dict[str, Any]:
-    """Write a run's parameter changes into params.yaml; returns the changes made.
+def selected_variants(workspace: Workspace, variants: Sequence[str] | None) -> list[str]:
+    """The variants a run trains: `variants` (a choice among params.yaml's), or all of them.
+
+    A choice never edits params.yaml: the other variants keep their settings and their trained models,
+    and the next run without a choice trains (or finds up to date) every variant again.
+    """
+    defined = list(workspace.params.models)
+    if variants is None:
+        return defined
+    unknown = sorted(set(variants) - set(defined))
+    if unknown or not variants:
+        raise ConfigError(
+            f"variants: {unknown or 'none given'}; params.yaml defines {defined} [{workspace.params_file}]"
+        )
+    return [name for name in defined if name in variants]
+
+
+def apply_param_changes(root: Path, epochs: int | None) -> dict[str, Any]:
+    """Write a run's parameter changes (`epochs`) into params.yaml; returns the changes made.
 
     The file is edited line by line, so its comments and layout stay as they are; the result is read
     back and checked before it replaces params.yaml.
     """
     params_file = Path(root) / DEFAULT_PARAMS_FILE
     current = load_yaml(params_file)
-    defined = list(current["models"])
     changes: dict[str, Any] = {}
     if epochs is not None:
         if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
             raise ConfigError(f"epochs: expected a positive integer, got {epochs!r} [{params_file}]")
         if current["training"]["epochs"] != epochs:
             changes["training.epochs"] = epochs
-    if variants is not None:
-        unknown = sorted(set(variants) - set(defined))
-        if unknown or not variants:
-            raise ConfigError(
-                f"variants: {unknown or 'none given'}; params.yaml defines {defined} [{params_file}]"
-            )
-        removed = [name for name in defined if name not in variants]
-        if removed:
-            changes["models removed"] = removed
     if not changes:
         return changes
     lines = params_file.read_text(encoding="utf-8").splitlines(keepends=True)
-    if "training.epochs" in changes:
-        lines = _set_value(lines, "training", "epochs", str(epochs), params_file)
-    for name in changes.get("models removed", []):
-        lines = _remove_entry(lines, "models", name, params_file)
+    lines = _set_value(lines, "training", "epochs", str(epochs), params_file)
     text = "".join(lines)
     edited = params_from_mapping(yaml.safe_load(text), str(params_file))
-    if edited.training.epochs != (epochs or current["training"]["epochs"]) or set(edited.models) != set(
-        variants or defined
-    ):
+    if edited.training.epochs != epochs:
         raise ConfigError(f"cannot apply {changes} to params.yaml: edit it by hand [{params_file}]")
     write_text(params_file, text)
     logger.warning("params.yaml changed for this run (as `dvc exp run --set-param`): %s", changes)
@@ -150,18 +153,3 @@ def _set_value(lines: list[str], section: str, key: str, value: str, path: Path)
         if match:
             return [*lines[:index], f"{match.group(1)}{value}{match.group(2)}", *lines[index + 1 :]]
     raise ConfigError(f"no '{section}.{key}' to edit [{path}]")
-
-
-def _remove_entry(lines: list[str], section: str, name: str, path: Path) -> list[str]:
-    start, end = _section(lines, section, path)
-    indent = len(lines[start + 1]) - len(lines[start + 1].lstrip())
-    first = next(
-        (index for index in range(start + 1, end) if lines[index].startswith(" " * indent + f"{name}:")),
-        None,
-    )
-    if first is None:
-        raise ConfigError(f"no '{section}.{name}' to remove [{path}]")
-    last = first + 1
-    while last < end and (not lines[last].strip() or len(lines[last]) - len(lines[last].lstrip()) > indent):
-        last += 1
-    return [*lines[:first], *lines[last:]]
