@@ -45,7 +45,8 @@ def pipeline(
     (params.yaml is not edited; the others keep their models). epochs: when given, written into
     params.yaml first (as `dvc exp run --set-param`). dask_address: train on a Dask cluster (`local`
     for a LocalCluster; default: SENTIMENT_DASK_ADDRESS, else threads). tracking_uri: MLflow (default:
-    MLFLOW_TRACKING_URI, else mlflow.db in the workspace). lock_timeout_seconds: how long to wait for another run.
+    MLFLOW_TRACKING_URI, else mlflow.db in the workspace). lock_timeout_seconds: how long to wait for
+    another run.
     """
     workspace_root = Path(root).resolve()
     with dvc_stages.pipeline_lock(workspace_root, lock_timeout_seconds):
