@@ -26,6 +26,7 @@ from sentiment.evaluation import metrics as evaluation
 from sentiment.evaluation import plots
 
 IMAGES = "images"
+_STAGING_SUFFIX = ".staging"
 
 
 @dataclass(frozen=True)
@@ -76,11 +77,33 @@ class Staging:
             os.replace(staged, target)
 
 
+def _staging_prefix(outputs: ModelOutputs) -> str:
+    return f".{outputs.model.stem}."
+
+
+def remove_stale_staging(outputs: ModelOutputs) -> list[Path]:
+    """Remove staging directories of this model that a killed stage left behind; returns them.
+
+    Only names this module makes (`.<model>.<random>.staging`, directories, not links) are touched:
+    one model's stage never runs twice at once (the pipeline lock), so any such directory is stale.
+    """
+    parent = outputs.model.parent
+    stale = [
+        path
+        for path in parent.glob(f"{_staging_prefix(outputs)}*{_STAGING_SUFFIX}")
+        if path.is_dir() and not path.is_symlink()
+    ] if parent.is_dir() else []  # fmt: skip
+    for path in stale:
+        shutil.rmtree(path)
+    return stale
+
+
 @contextlib.contextmanager
 def staged(outputs: ModelOutputs) -> Iterator[Staging]:
     outputs.model.parent.mkdir(parents=True, exist_ok=True)
+    remove_stale_staging(outputs)
     directory = Path(
-        tempfile.mkdtemp(prefix=f".{outputs.model.stem}.", suffix=".staging", dir=outputs.model.parent)
+        tempfile.mkdtemp(prefix=_staging_prefix(outputs), suffix=_STAGING_SUFFIX, dir=outputs.model.parent)
     )
     try:
         yield Staging(outputs, directory)
