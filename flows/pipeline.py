@@ -49,7 +49,7 @@ def pipeline(
     another run.
     """
     workspace_root = Path(root).resolve()
-    with dvc_stages.pipeline_lock(workspace_root, lock_timeout_seconds):
+    with dvc_stages.pipeline_lock(workspace_root, lock_timeout_seconds, "the pipeline flow"):
         changes = tasks.param_changes(str(workspace_root), epochs)
         workspace = Workspace.load(workspace_root)
         outcomes = {"raw data": tasks.raw_data(workspace, source)}

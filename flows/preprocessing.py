@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Sequence
+from pathlib import Path
 
 from prefect import flow
 
 from flows import tasks
+from flows.training import LOCK_TIMEOUT_SECONDS
 from sentiment.config.workspace import Workspace
+from sentiment.orchestration import dvc_stages
 
 # dvc.yaml's preprocessing and data validation stages, in the order `dvc repro validate_sequences` runs them.
 STAGES = ("clean", "validate_text", "vocabulary", "sequences", "validate_sequences")
@@ -34,13 +37,14 @@ def preprocessing(
     Returns what each stage did, by stage name (ran, restored from DVC's run cache, or up to date), and
     with `fetch` the raw reviews' directory.
     """
-    workspace = Workspace.load(root, params_file)
-    outcomes: dict[str, str] = {}
-    if fetch:
-        outcomes["fetch"] = tasks.fetch(workspace, archive=archive, synthetic=synthetic, record=record)
-    for name in STAGES:
-        outcomes[name] = tasks.stage(workspace, name)
-    return outcomes
+    with dvc_stages.workspace_hold(Path(root).resolve(), "the preprocessing flow", LOCK_TIMEOUT_SECONDS):
+        workspace = Workspace.load(root, params_file)
+        outcomes: dict[str, str] = {}
+        if fetch:
+            outcomes["fetch"] = tasks.fetch(workspace, archive=archive, synthetic=synthetic, record=record)
+        for name in STAGES:
+            outcomes[name] = tasks.stage(workspace, name)
+        return outcomes
 
 
 def main(argv: Sequence[str] | None = None) -> None:

@@ -11,7 +11,9 @@ Run it with `python -m flows.training` (add `--help` for the options).
 from __future__ import annotations
 
 import argparse
+import os
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from prefect import flow
@@ -22,7 +24,7 @@ from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
 from flows import tasks
 from sentiment.config import BASELINE
 from sentiment.config.workspace import Workspace
-from sentiment.orchestration import pipeline_inputs
+from sentiment.orchestration import dvc_stages, pipeline_inputs
 from sentiment.orchestration.task_runners import DEFAULT_THREADS, training_task_runner
 from sentiment.tracking import lineage, runs
 
@@ -30,11 +32,14 @@ from sentiment.tracking import lineage, runs
 def run_environment(
     workspace: Workspace, tracking_uri: str | None, pipeline_run: str | None
 ) -> dict[str, str]:
-    """What every training task exports, wherever it runs: the tracking URI and the pipeline-run id."""
-    return {
+    """What every training task exports, wherever it runs: the tracking URI, the pipeline-run id, and
+    (while this run holds the workspace) the holder, so that the stage processes run under its hold."""
+    environment = {
         runs.TRACKING_URI_VARIABLE: tracking_uri or runs.tracking_uri(workspace),
         lineage.PIPELINE_RUN_VARIABLE: pipeline_run or f"prefect-{flow_run.id}",
     }
+    holder = os.environ.get(dvc_stages.PIPELINE_LOCK_HOLDER_VARIABLE)
+    return {**environment, dvc_stages.PIPELINE_LOCK_HOLDER_VARIABLE: holder} if holder else environment
 
 
 def training_stages(workspace: Workspace, variants: list[str] | None = None) -> list[str]:
@@ -43,6 +48,8 @@ def training_stages(workspace: Workspace, variants: list[str] | None = None) -> 
     chosen = pipeline_inputs.selected_variants(workspace, variants)
     return [f"train@{variant}" for variant in chosen] + [BASELINE]
 
+
+LOCK_TIMEOUT_SECONDS = 3600.0  # how long a flow waits for another run to leave the workspace
 
 # Threads by default; `training_task_runner` (main, the pipeline) picks a Dask cluster when asked.
 THREADS: TaskRunner[Any] = ThreadPoolTaskRunner(max_workers=DEFAULT_THREADS)
@@ -61,15 +68,16 @@ def training(
     Every stage finishes (or fails) before the flow does, so a failure of one variant never leaves
     another half-trained; the flow then fails with the first error.
     """
-    workspace = Workspace.load(root)
-    environment = run_environment(workspace, tracking_uri, pipeline_run)
-    tasks.prepare_tracking(workspace, environment)
-    futures = {
-        name: tasks.stage.submit(workspace, name, environment)
-        for name in training_stages(workspace, variants)
-    }
-    wait(list(futures.values()))
-    return {name: future.result() for name, future in futures.items()}
+    with dvc_stages.workspace_hold(Path(root).resolve(), "the training flow", LOCK_TIMEOUT_SECONDS):
+        workspace = Workspace.load(root)
+        environment = run_environment(workspace, tracking_uri, pipeline_run)
+        tasks.prepare_tracking(workspace, environment)
+        futures = {
+            name: tasks.stage.submit(workspace, name, environment)
+            for name in training_stages(workspace, variants)
+        }
+        wait(list(futures.values()))
+        return {name: future.result() for name, future in futures.items()}
 
 
 def main(argv: Sequence[str] | None = None) -> None:

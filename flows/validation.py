@@ -10,22 +10,26 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Sequence
+from pathlib import Path
 
 from prefect import flow
 
 from flows import tasks
+from flows.training import LOCK_TIMEOUT_SECONDS
 from sentiment.config.workspace import Workspace
+from sentiment.orchestration import dvc_stages
 
 
 @flow(name="validation")
 def validation(root: str = ".") -> dict[str, str]:
     """Validate the preprocessed data; returns what each validation stage did (ran, restored, up to
     date), by stage name."""
-    workspace = Workspace.load(root)
-    try:
-        return {name: tasks.stage(workspace, name) for name in ("validate_text", "validate_sequences")}
-    finally:
-        tasks.publish_validation_summary(workspace)
+    with dvc_stages.workspace_hold(Path(root).resolve(), "the validation flow", LOCK_TIMEOUT_SECONDS):
+        workspace = Workspace.load(root)
+        try:
+            return {name: tasks.stage(workspace, name) for name in ("validate_text", "validate_sequences")}
+        finally:
+            tasks.publish_validation_summary(workspace)
 
 
 def main(argv: Sequence[str] | None = None) -> None:

@@ -111,7 +111,7 @@ def test_a_second_pipeline_run_waits_for_the_workspace_or_fails_clearly(tmp_path
     holder.start()
     assert entered.wait(10)
     with (
-        pytest.raises(PipelineBusy, match=r"another pipeline run .*pipeline\.lock"),
+        pytest.raises(PipelineBusy, match=r"held by a pipeline run \(process \d+, since .*pipeline\.lock"),
         pipeline_lock(tmp_path, 0.2),
     ):
         pass
@@ -224,3 +224,33 @@ def test_a_choice_of_variants_trains_only_those_and_never_edits_params_yaml(tmp_
         training_stages(workspace, ["transformer"])
     assert (root / "params.yaml").read_text() == original
     assert list(Workspace.load(root).params.models) == every
+
+
+def test_dvc_repro_and_stage_commands_honour_the_workspace_held_by_a_flow(tmp_path: Path) -> None:
+    """One lock for every entry point: while a flow holds the workspace, `dvc repro` (through the stage
+    command) refuses at once, naming the holder, and writes nothing; once released it runs."""
+    root = make_project(tmp_path / "workspace", tiny_params())
+    script = textwrap.dedent(
+        f"""
+        import time
+        from pathlib import Path
+        from sentiment.orchestration.dvc_stages import pipeline_lock
+        with pipeline_lock(Path({str(root)!r}), 0, "the pipeline flow"):
+            print("locked", flush=True)
+            time.sleep(60)
+        """
+    )
+    holder = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
+        refused = run_command(root, "dvc", "repro", "clean", check=False)
+        assert refused.returncode != 0
+        assert f"held by the pipeline flow (process {holder.pid}" in refused.stdout + refused.stderr
+        assert not (root / "data" / "clean").exists()
+        direct = run_command(root, "sentiment", "stage", "clean", check=False)
+        assert direct.returncode == 2 and "held by the pipeline flow" in direct.stderr
+    finally:
+        holder.kill()
+        holder.wait()
+    run_command(root, "dvc", "repro", "clean")
+    assert (root / "data" / "clean" / "reviews.parquet").exists()

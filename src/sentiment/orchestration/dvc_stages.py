@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import enum
+import json
 import logging
 import os
 import time
@@ -52,13 +53,31 @@ class PipelineBusy(SentimentError):
     """Another pipeline run holds the workspace."""
 
 
+# Set while this process (or the run that started it: a flow's stage processes) holds the workspace.
+PIPELINE_LOCK_HOLDER_VARIABLE = "SENTIMENT_PIPELINE_LOCK_HOLDER"
+
+
+def _holder_file(root: Path) -> Path:
+    return Workspace.lock_file(root, PIPELINE_LOCK).with_suffix(".holder")
+
+
+def _holder_description(root: Path) -> str:
+    try:
+        holder = json.loads(_holder_file(root).read_text(encoding="utf-8"))
+        return f"{holder['holder']} (process {holder['pid']}, since {holder['since']})"
+    except (OSError, ValueError, KeyError, TypeError):
+        return "another pipeline run"
+
+
 @contextlib.contextmanager
-def pipeline_lock(root: Path, timeout_seconds: float) -> Iterator[None]:
+def pipeline_lock(root: Path, timeout_seconds: float, holder: str = "a pipeline run") -> Iterator[None]:
     """Hold the workspace for one pipeline run, so two runs never write the same outputs at once.
 
-    A second run waits up to `timeout_seconds` (0: not at all), then fails with PipelineBusy. The lock
-    is an OS file lock: it is released when its holder exits, even by SIGKILL, so a crashed run never
-    leaves the workspace locked.
+    Every entry point takes it: the flows for their whole run, and `sentiment fetch` / `sentiment stage`
+    (so `dvc repro`) for each stage (`stage_lock`). A second run waits up to `timeout_seconds` (0: not
+    at all), then fails with PipelineBusy naming the holder. While it is held, PIPELINE_LOCK_HOLDER_VARIABLE
+    is set, so the stage processes a flow starts run under the flow's hold. The lock is an OS file lock:
+    it is released when its holder exits, even by SIGKILL, so a crashed run never leaves it locked.
     """
     path = Workspace.lock_file(root, PIPELINE_LOCK)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -67,13 +86,41 @@ def pipeline_lock(root: Path, timeout_seconds: float) -> Iterator[None]:
         lock.acquire()
     except Timeout:
         raise PipelineBusy(
-            f"another pipeline run is using the workspace {root} (lock file {path}); "
-            f"waited {timeout_seconds:g} s. Wait for it to finish, or run in another checkout."
+            f"the workspace {root} is held by {_holder_description(root)} (lock file {path}); waited "
+            f"{timeout_seconds:g} s. Wait for it to finish, or run in another checkout."
         ) from None
     try:
+        since = time.strftime("%Y-%m-%dT%H:%M:%S%z")
+        _holder_file(root).write_text(
+            json.dumps({"holder": holder, "pid": os.getpid(), "since": since}), encoding="utf-8"
+        )
+        os.environ[PIPELINE_LOCK_HOLDER_VARIABLE] = str(os.getpid())
         yield
     finally:
+        os.environ.pop(PIPELINE_LOCK_HOLDER_VARIABLE, None)
+        _holder_file(root).unlink(missing_ok=True)
         lock.release()
+
+
+STAGE_LOCK_TIMEOUT_VARIABLE = "SENTIMENT_LOCK_TIMEOUT"
+
+
+@contextlib.contextmanager
+def workspace_hold(root: Path, holder: str, timeout_seconds: float | None = None) -> Iterator[None]:
+    """`pipeline_lock` for an entry point, unless this process (a flow's thread) or the run that started
+    it (a flow's stage process) already holds the workspace.
+
+    A stage command started by `dvc repro` while a flow runs fails at once by default (or after
+    SENTIMENT_LOCK_TIMEOUT seconds) rather than wait: `dvc repro` holds DVC's own lock meanwhile, which
+    the flow needs to record its stages, so waiting could only end in a timeout on one side or the other.
+    """
+    if os.environ.get(PIPELINE_LOCK_HOLDER_VARIABLE):
+        yield
+        return
+    if timeout_seconds is None:
+        timeout_seconds = float(os.environ.get(STAGE_LOCK_TIMEOUT_VARIABLE) or 0)
+    with pipeline_lock(root, timeout_seconds, holder):
+        yield
 
 
 @contextlib.contextmanager

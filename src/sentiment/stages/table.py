@@ -28,10 +28,16 @@ VARIANT_STAGES: dict[str, str] = {"train": "sentiment.stages.model_training:trai
 
 # Modules a stage's process imports that are bookkeeping, not what its outputs are computed from, and
 # so left out of dvc.yaml's code deps on purpose: the CLI (argument parsing, error printing), this table,
-# and MLflow tracking (where runs are recorded, not what they compute). Changing them retrains nothing.
-BOOKKEEPING_MODULES = ("sentiment.cli", "sentiment.stages.table", "sentiment.tracking")
+# the workspace lock (who may write, not what is written) and MLflow tracking (where runs are recorded,
+# not what they compute). Changing them retrains nothing.
+BOOKKEEPING_MODULES = (
+    "sentiment.cli",
+    "sentiment.stages.table",
+    "sentiment.orchestration.dvc_stages",
+    "sentiment.tracking",
+)
 # Package markers every stage imports, which hold a docstring (and the version) and nothing else.
-PACKAGE_MARKERS = ("sentiment", "sentiment.stages")
+PACKAGE_MARKERS = ("sentiment", "sentiment.stages", "sentiment.orchestration")
 
 
 class UnknownStage(SentimentError):
