@@ -59,9 +59,150 @@ def test_a_missing_key_is_named(params_data: dict[str, Any], path: tuple[str, ..
         params_from_mapping(params_data)
 
 
-def test_a_key_with_a_default_may_be_left_out(params_data: dict[str, Any]) -> None:
-    del params_data["vocabulary"]["oov_token"]
-    assert params_from_mapping(params_data).vocabulary.oov_token == "<OOV>"
+def test_a_missing_training_epochs_is_an_error_not_a_default(params_data: dict[str, Any]) -> None:
+    del params_data["training"]["epochs"]
+    with pytest.raises(ConfigError, match=r"^params.yaml: training: missing key 'epochs'$"):
+        params_from_mapping(params_data)
+
+
+@pytest.mark.parametrize(
+    ("path", "expected"),
+    [
+        (("vocabulary", "oov_token"), "vocabulary: missing key 'oov_token'"),
+        (("sequences", "validation_fraction"), "sequences: missing key 'validation_fraction'"),
+        (("cleaning", "stopwords"), "cleaning: missing key 'stopwords'"),
+        (("validation", "examples"), "validation: missing key 'examples'"),
+        (("validation", "leakage", "policy"), "validation.leakage: missing key 'policy'"),
+        (("registry", "margin"), "registry: missing key 'margin'"),
+        (("baseline", "max_features"), "baseline: missing key 'max_features'"),
+        (("models", "gru", "dropout"), "models.gru: missing key 'dropout'"),
+        (("models", "gru", "pooling"), "models.gru: missing key 'pooling'"),
+        (("models", "gru", "cell"), "models.gru: missing key 'cell'"),
+    ],
+)
+def test_a_key_with_a_default_in_code_is_still_required(
+    params_data: dict[str, Any], path: tuple[str, ...], expected: str
+) -> None:
+    test_a_missing_key_is_named(params_data, path, expected)
+
+
+def test_only_the_documented_variant_options_may_be_left_out(params_data: dict[str, Any]) -> None:
+    extras = ("reset_after", "bigram_buckets", "embedding_learning_rate", "average_weights")
+    for name in extras:
+        params_data["models"]["bilstm"].pop(name, None)
+        params_data["models"]["gru"].pop(name, None)
+    models = params_from_mapping(params_data).models
+    assert [getattr(models["bilstm"], name) for name in extras] == [True, 0, 0.0, False]
+    assert models["gru"].reset_after is True
+
+
+@pytest.mark.parametrize(
+    ("section", "key", "value", "expected"),
+    [
+        ("sequences", "max_len", 0, "sequences.max_len: expected >= 1, got 0"),
+        ("vocabulary", "num_words", 0, "vocabulary.num_words: expected >= 3, got 0 .index 0 is padding"),
+        ("vocabulary", "num_words", 1, "vocabulary.num_words: expected >= 3, got 1"),
+        ("vocabulary", "num_words", 2, "vocabulary.num_words: expected >= 3, got 2"),
+        ("vocabulary", "oov_token", "", "vocabulary.oov_token: expected one word"),
+        (None, "seed", -1, r"seed: expected in \[0, 4294967295\], got -1"),
+        (None, "seed", 2**32, r"seed: expected in \[0, 4294967295\]"),
+        (
+            "sequences",
+            "validation_fraction",
+            0,
+            r"sequences.validation_fraction: expected in \(0, 1\), got 0",
+        ),
+        ("sequences", "validation_fraction", 1.0, r"sequences.validation_fraction: expected in \(0, 1\)"),
+        ("source", "synthetic_reviews", 7, "source.synthetic_reviews: expected >= 8, got 7"),
+        ("source", "synthetic_test_fraction", 0.0, r"source.synthetic_test_fraction: expected in \(0, 1\)"),
+        ("source", "sha256", "C40F", "source.sha256: expected 64 lowercase hexadecimal digits"),
+        ("source", "url", "ftp.example.org", r"source.url: expected an http\(s\) URL"),
+        ("paths", "raw_dir", "/data/raw", "paths.raw_dir: expected a relative path inside the project"),
+        ("paths", "models_dir", "../models", "paths.models_dir: expected a relative path inside the project"),
+        ("cleaning", "stopwords", ["the", "of the"], r"cleaning.stopwords\[1\]: expected one word"),
+        ("training", "epochs", 0, "training.epochs: expected >= 1, got 0"),
+        ("training", "learning_rate", 0.0, "training.learning_rate: expected > 0, got 0.0"),
+        ("training", "clipnorm", float("inf"), "training.clipnorm: expected a finite number, got inf"),
+        ("training", "batch_size", 0, "training.batch_size: expected >= 1"),
+        ("training", "early_stopping_patience", -1, "training.early_stopping_patience: expected >= 0"),
+        ("baseline", "max_features", 0, "baseline.max_features: expected >= 1, got 0"),
+        ("baseline", "regularization", -1, "baseline.regularization: expected > 0"),
+        ("baseline", "ngram_max", 0, "baseline.ngram_max: expected >= 1"),
+        ("diagnostics", "neighbours", 0, "diagnostics.neighbours: expected >= 1"),
+        ("diagnostics", "projector_words", -1, "diagnostics.projector_words: expected >= 0"),
+        ("registry", "margin", -0.01, "registry.margin: expected >= 0, got -0.01"),
+        ("registry", "threshold", 1.0, r"registry.threshold: expected in \(0, 1\), got 1.0"),
+        ("registry", "unreliable_oov_share", 0, r"registry.unreliable_oov_share: expected in \(0, 1\]"),
+        ("registry", "selection_metric", "", "registry.selection_metric: expected a metric name"),
+        (
+            "registry",
+            "challenger_alias",
+            "champion",
+            "registry.champion_alias and challenger_alias must differ",
+        ),
+    ],
+)
+def test_a_value_out_of_its_range_is_refused_by_key(
+    params_data: dict[str, Any], section: str | None, key: str, value: object, expected: str
+) -> None:
+    (params_data[section] if section else params_data)[key] = value
+    with pytest.raises(ConfigError, match=f"^params.yaml: {expected}"):
+        params_from_mapping(params_data)
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "expected"),
+    [
+        (
+            ("validation", "raw", "max_characters"),
+            5,
+            r"validation.raw.min_characters: expected <= max_characters",
+        ),
+        (("validation", "raw", "min_words"), -1, "validation.raw.min_words: expected >= 0"),
+        (("validation", "raw", "max_positive_share"), 0.3, "validation.raw.min_positive_share: expected <="),
+        (
+            ("validation", "raw", "min_positive_share"),
+            1.5,
+            r"validation.raw.min_positive_share: expected in \[0, 1\]",
+        ),
+        (
+            ("validation", "raw", "positive_ratings"),
+            [7, 11],
+            r"validation.raw.positive_ratings\[1\]: expected in \[1, 10\]",
+        ),
+        (
+            ("validation", "raw", "negative_ratings"),
+            [],
+            "validation.raw.negative_ratings: expected at least one",
+        ),
+        (
+            ("validation", "raw", "negative_ratings"),
+            [1, 7],
+            "validation.raw.negative_ratings and positive_ratings share",
+        ),
+        (("validation", "sequences", "max_oov_rate"), 1.1, "validation.sequences.max_oov_rate: expected in"),
+        (("validation", "examples"), -1, "validation.examples: expected >= 0"),
+        (("source", "synthetic_test_fraction"), 0.9999, "source.synthetic_test_fraction: .* 1 train reviews"),
+        (("models", "rnn", "units"), [], "models.rnn.units: expected at least one layer"),
+        (("models", "deep", "units"), [64, 0], r"models.deep.units\[1\]: expected >= 1, got 0"),
+        (("models", "rnn", "dropout"), 1.0, r"models.rnn.dropout: expected in \[0, 1\), got 1.0"),
+        (("models", "rnn", "embedding_dim"), 0, "models.rnn.embedding_dim: expected >= 1"),
+        (("models", "bilstm", "bigram_buckets"), -1, "models.bilstm.bigram_buckets: expected >= 0"),
+        (("models",), {}, "models: expected at least one variant"),
+        (("models", "baseline"), {}, "models.baseline: expected a variant name"),
+        (("models", "Big RNN"), {}, "models.Big RNN: expected a variant name"),
+    ],
+)
+def test_a_nested_value_out_of_its_range_is_refused_by_key(
+    params_data: dict[str, Any], path: tuple[str, ...], value: object, expected: str
+) -> None:
+    *parents, last = path
+    mapping = params_data
+    for parent in parents:
+        mapping = mapping[parent]
+    mapping[last] = value
+    with pytest.raises(ConfigError, match=f"^params.yaml: {expected}"):
+        params_from_mapping(params_data)
 
 
 @pytest.mark.parametrize(
@@ -88,8 +229,9 @@ def test_a_value_of_the_wrong_type_is_refused(
 
 
 def test_an_int_is_accepted_where_a_number_is_expected(params_data: dict[str, Any]) -> None:
-    params_data["source"]["synthetic_test_fraction"] = 1
-    assert params_from_mapping(params_data).source.synthetic_test_fraction == 1.0
+    params_data["training"]["clipnorm"] = 2
+    clipnorm = params_from_mapping(params_data).training.clipnorm
+    assert clipnorm == 2.0 and isinstance(clipnorm, float)
 
 
 def test_load_params_names_the_file(tmp_path: Path, params_data: dict[str, Any]) -> None:

@@ -1,7 +1,8 @@
 """Typed params (frozen config objects, strict loader) and the Workspace that owns every path.
 
 Every section of params.yaml maps onto a frozen dataclass; callers import them from `sentiment.config`.
-The sections live in modules of their own (`sections`, `validation_sections`) to keep files small.
+The sections live in modules of their own (`sections`, `validation_sections`) to keep files small;
+`schema` holds the strict loader's rules (types, ranges and formats, required keys).
 """
 
 from sentiment.config.loader import (

@@ -1,30 +1,27 @@
 """Typed, frozen configuration loaded from params.yaml.
 
-Every section of params.yaml maps onto a frozen dataclass. Loading is strict: an unknown key, a
-missing key or a value of the wrong type raises ConfigError naming the key and the file, so a typo
-in params.yaml can never be silently ignored.
+Every section of params.yaml maps onto a frozen dataclass. Loading is strict (`sentiment.config.schema`):
+an unknown key, a missing key, a value of the wrong type or out of its range raises ConfigError naming
+the dotted key and the file, so a typo in params.yaml can never be silently ignored.
 """
 
 from __future__ import annotations
 
-import dataclasses
-import re
-import types
-import typing
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal, TypeVar
+from typing import Annotated, Any, Literal
 
 import yaml
 
+from sentiment.config.schema import NonEmpty, Pattern, Range, RelativePath, Word, build, convert
 from sentiment.config.sections import (
-    BASELINE,
     BaselineConfig,
     DiagnosticsConfig,
     RegistryConfig,
     TrainingConfig,
     VariantConfig,
+    VariantName,
 )
 from sentiment.config.validation_sections import (
     ValidationConfig,
@@ -32,27 +29,50 @@ from sentiment.config.validation_sections import (
 from sentiment.core.errors import ConfigError
 
 DEFAULT_PARAMS_FILE = Path("params.yaml")
+# yaml.safe_load's loader, in C where PyYAML has libyaml (six times faster on params.yaml).
+SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
-T = TypeVar("T")
+ProjectPath = Annotated[str, RelativePath()]
+Fraction = Annotated[float, Range(gt=0, lt=1)]
+# keras.utils.set_random_seed passes the seed to numpy.random.seed, which takes 0 to 2**32 - 1.
+Seed = Annotated[int, Range(ge=0, le=2**32 - 1, why="numpy.random.seed takes 0 to 2**32 - 1")]
+# The generator (data.synthetic) makes at least 8 reviews, labels alternating.
+SYNTHETIC_MINIMUM = 8
+# Keras Tokenizer semantics: index 0 is padding and 1 the OOV token, and a word is kept only if its index
+# is below num_words, so 3 is the smallest num_words that keeps any word at all (2 maps every word to OOV).
+NumWords = Annotated[int, Range(ge=3, why="index 0 is padding and 1 the OOV token: below 3, no word is kept")]
 
 
 @dataclass(frozen=True)
 class PathsConfig:
-    raw_dir: str
-    raw_table: str
-    clean_table: str
-    vocabulary: str
-    sequences: str
-    reports_dir: str
-    models_dir: str
+    raw_dir: ProjectPath
+    raw_table: ProjectPath
+    clean_table: ProjectPath
+    vocabulary: ProjectPath
+    sequences: ProjectPath
+    reports_dir: ProjectPath
+    models_dir: ProjectPath
 
 
 @dataclass(frozen=True)
 class SourceConfig:
-    url: str
-    sha256: str
-    synthetic_reviews: int
-    synthetic_test_fraction: float
+    url: Annotated[str, Pattern(r"https?://\S+", "an http(s) URL")]
+    sha256: Annotated[str, Pattern(r"[0-9a-f]{64}", "64 lowercase hexadecimal digits")]
+    synthetic_reviews: Annotated[int, Range(ge=SYNTHETIC_MINIMUM, why="the synthetic generator's minimum")]
+    synthetic_test_fraction: Fraction
+
+    def __post_init__(self) -> None:
+        # As data.synthetic splits them; each split needs both labels (they alternate): 2 reviews or more.
+        try:
+            test = round(self.synthetic_reviews * self.synthetic_test_fraction)
+        except OverflowError:  # a count too large for a float: both splits are large
+            return
+        if min(test, self.synthetic_reviews - test) < 2:
+            raise ConfigError(
+                f"synthetic_test_fraction: {self.synthetic_test_fraction} of synthetic_reviews "
+                f"({self.synthetic_reviews}) gives {test} test and {self.synthetic_reviews - test} train "
+                "reviews: expected 2 or more in each (both labels)"
+            )
 
 
 @dataclass(frozen=True)
@@ -61,29 +81,29 @@ class CleaningConfig:
     remove_html: bool = True
     remove_stopwords: bool = False
     keep_negations: bool = True
-    stopwords: tuple[str, ...] = ()
-    negations: tuple[str, ...] = ()
+    stopwords: tuple[Word, ...] = ()
+    negations: tuple[Word, ...] = ()
 
 
 @dataclass(frozen=True)
 class VocabularyConfig:
-    num_words: int
-    oov_token: str = "<OOV>"
+    num_words: NumWords
+    oov_token: Word = "<OOV>"
 
 
 @dataclass(frozen=True)
 class SequencesConfig:
-    max_len: int
+    max_len: Annotated[int, Range(ge=1)]
     padding: Literal["pre", "post"] = "pre"
     truncating: Literal["pre", "post"] = "pre"
-    validation_fraction: float = 0.1
+    validation_fraction: Fraction = 0.1
 
 
 @dataclass(frozen=True)
 class Params:
     """The whole of params.yaml: one frozen, typed section per top-level key."""
 
-    seed: int
+    seed: Seed
     paths: PathsConfig
     source: SourceConfig
     cleaning: CleaningConfig
@@ -91,79 +111,10 @@ class Params:
     sequences: SequencesConfig
     validation: ValidationConfig
     registry: RegistryConfig
-    models: dict[str, VariantConfig]
+    models: Annotated[dict[VariantName, VariantConfig], NonEmpty("variant")]
     training: TrainingConfig
     baseline: BaselineConfig
     diagnostics: DiagnosticsConfig
-
-
-def _type_name(annotation: Any) -> str:
-    return getattr(annotation, "__name__", str(annotation))
-
-
-def convert(annotation: Any, value: Any, where: str) -> Any:
-    """Check `value` against `annotation` and convert lists to tuples and mappings to dataclasses."""
-    origin = typing.get_origin(annotation)
-    args = typing.get_args(annotation)
-    if annotation is Any:
-        return value
-    if dataclasses.is_dataclass(annotation) and isinstance(annotation, type):
-        return build(annotation, value, where)
-    if origin is Literal:
-        if value not in args:
-            raise ConfigError(f"{where}: {value!r} is not one of {list(args)}")
-        return value
-    if origin in (typing.Union, types.UnionType):
-        if value is None and type(None) in args:
-            return None
-        errors = []
-        for option in (a for a in args if a is not type(None)):
-            try:
-                return convert(option, value, where)
-            except ConfigError as error:
-                errors.append(str(error))
-        raise ConfigError("; ".join(errors))
-    if origin is tuple:
-        if not isinstance(value, list | tuple):
-            raise ConfigError(f"{where}: expected a list, got {value!r}")
-        item_type = args[0] if args else Any
-        return tuple(convert(item_type, item, f"{where}[{index}]") for index, item in enumerate(value))
-    if origin in (dict, Mapping) or annotation in (dict, Mapping):
-        if not isinstance(value, Mapping):
-            raise ConfigError(f"{where}: expected a mapping, got {value!r}")
-        key_type, value_type = args if args else (Any, Any)
-        return {convert(key_type, k, where): convert(value_type, v, f"{where}.{k}") for k, v in value.items()}
-    if annotation is float:
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            raise ConfigError(f"{where}: expected a number, got {value!r}")
-        return float(value)
-    if annotation in (int, str, bool):
-        if not isinstance(value, annotation) or (annotation is int and isinstance(value, bool)):
-            raise ConfigError(f"{where}: expected {_type_name(annotation)}, got {value!r}")
-        return value
-    raise ConfigError(f"{where}: unsupported type {annotation!r}")
-
-
-def build(cls: type[T], data: Any, where: str) -> T:
-    """Build the frozen dataclass `cls` from a mapping, refusing unknown and missing keys."""
-    if not isinstance(data, Mapping):
-        raise ConfigError(f"{where}: expected a mapping, got {data!r}")
-    hints = typing.get_type_hints(cls)
-    fields = {f.name: f for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
-    unknown = sorted(set(data) - set(fields))
-    if unknown:
-        raise ConfigError(f"{where}: unknown key(s) {unknown}; expected {sorted(fields)}")
-    values: dict[str, Any] = {}
-    for name, spec in fields.items():
-        if name not in data:
-            has_default = (
-                spec.default is not dataclasses.MISSING or spec.default_factory is not dataclasses.MISSING
-            )
-            if has_default:
-                continue
-            raise ConfigError(f"{where}: missing key '{name}'")
-        values[name] = convert(hints[name], data[name], f"{where}.{name}" if where else name)
-    return cls(**values)
 
 
 def load_yaml(path: Path) -> dict[str, Any]:
@@ -171,8 +122,10 @@ def load_yaml(path: Path) -> dict[str, Any]:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError as error:
         raise ConfigError(f"params file not found: {path}") from error
+    except (OSError, UnicodeDecodeError) as error:
+        raise ConfigError(f"{path}: cannot read: {error}") from error
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=SAFE_LOADER)
     except yaml.YAMLError as error:
         raise ConfigError(f"{path}: not valid YAML: {error}") from error
     if not isinstance(data, dict):
@@ -184,7 +137,7 @@ def params_from_mapping(data: Mapping[str, Any], source: str = "params.yaml") ->
     try:
         return build(Params, data, "")
     except ConfigError as error:
-        raise ConfigError(f"{source}: {str(error).lstrip(': ')}") from None
+        raise ConfigError(f"{source}: {str(error).removeprefix(': ')}") from None
 
 
 def load_params(path: Path | str = DEFAULT_PARAMS_FILE) -> Params:
@@ -193,18 +146,11 @@ def load_params(path: Path | str = DEFAULT_PARAMS_FILE) -> Params:
     return params_from_mapping(load_yaml(path), str(path))
 
 
-VARIANT_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
-
-
 def variant_config(params: Params, name: str, source: str = "params.yaml") -> VariantConfig:
     """The variant `name` of params.yaml's `models`, refusing names that cannot be file or stage names."""
     if name not in params.models:
         raise ConfigError(
             f"{source}: no variant {name!r} under `models`; expected one of {sorted(params.models)}"
         )
-    if name == BASELINE or not VARIANT_NAME.match(name):
-        raise ConfigError(
-            f"{source}: models.{name}: a variant name must be lowercase letters, digits, '-' or '_' and not "
-            f"{BASELINE!r}"
-        )
+    convert(VariantName, name, f"{source}: models.{name}")  # a Params built by code, not params.yaml
     return params.models[name]

@@ -1,58 +1,65 @@
 """Frozen data-validation thresholds: the params.yaml section `validation`.
 
-Each dataclass checks its own values in `__post_init__`; the strict loader that builds them from
-params.yaml (unknown or missing key fails loudly) lives in `sentiment.config`, which re-exports
-every name here.
+Each field's range is declared with its type and checked by the strict loader
+(`sentiment.config.schema`) when params.yaml loads; checks across fields are in `__post_init__`.
+`sentiment.config` re-exports every name here.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Annotated, Literal
 
+from sentiment.config.schema import NonEmpty, Range
 from sentiment.core.errors import ConfigError
+
+Count = Annotated[int, Range(ge=0)]
+Share = Annotated[float, Range(ge=0, le=1)]
+# IMDB rates a review from 1 to 10 stars (negative 1-4, positive 7-10).
+Ratings = Annotated[tuple[Annotated[int, Range(ge=1, le=10)], ...], NonEmpty("rating")]
 
 
 @dataclass(frozen=True)
 class RawChecksConfig:
     """Bounds on the raw reviews (params.yaml `validation.raw`); shares are of positive labels per split."""
 
-    min_characters: int
-    max_characters: int
-    min_words: int
-    max_words: int
-    negative_ratings: tuple[int, ...]
-    positive_ratings: tuple[int, ...]
-    min_positive_share: float
-    max_positive_share: float
+    min_characters: Count
+    max_characters: Count
+    min_words: Count
+    max_words: Count
+    negative_ratings: Ratings
+    positive_ratings: Ratings
+    min_positive_share: Share
+    max_positive_share: Share
 
     def __post_init__(self) -> None:
-        if not 0 <= self.min_characters <= self.max_characters or not 0 <= self.min_words <= self.max_words:
-            raise ConfigError("validation.raw: expected 0 <= min <= max for characters and words")
-        if not 0.0 <= self.min_positive_share <= self.max_positive_share <= 1.0:
-            raise ConfigError("validation.raw: expected 0 <= min_positive_share <= max_positive_share <= 1")
-        if set(self.negative_ratings) & set(self.positive_ratings):
-            raise ConfigError("validation.raw: a rating cannot be both negative and positive")
+        for low, high in (
+            ("min_characters", "max_characters"),
+            ("min_words", "max_words"),
+            ("min_positive_share", "max_positive_share"),
+        ):
+            if getattr(self, low) > getattr(self, high):
+                raise ConfigError(
+                    f"{low}: expected <= {high} ({getattr(self, high)}), got {getattr(self, low)}"
+                )
+        both = sorted(set(self.negative_ratings) & set(self.positive_ratings))
+        if both:
+            raise ConfigError(f"negative_ratings and positive_ratings share {both}: a rating cannot be both")
 
 
 @dataclass(frozen=True)
 class LeakageConfig:
     """Identical cleaned text in train and test: `fail` the validation, `warn`, or `drop` the train copies."""
 
-    policy: Literal["fail", "warn", "drop"] = "drop"
+    policy: Literal["fail", "warn", "drop"]
 
 
 @dataclass(frozen=True)
 class SequenceChecksConfig:
     """Bounds on the padded sequences (params.yaml `validation.sequences`)."""
 
-    max_oov_rate: float
-    max_truncated_share: float = 1.0
-
-    def __post_init__(self) -> None:
-        for name in ("max_oov_rate", "max_truncated_share"):
-            if not 0.0 <= getattr(self, name) <= 1.0:
-                raise ConfigError(f"validation.sequences.{name}: expected a share in [0, 1]")
+    max_oov_rate: Share
+    max_truncated_share: Share
 
 
 @dataclass(frozen=True)
@@ -62,4 +69,4 @@ class ValidationConfig:
     raw: RawChecksConfig
     leakage: LeakageConfig
     sequences: SequenceChecksConfig
-    examples: int = 5
+    examples: Count
