@@ -47,8 +47,8 @@ def test_the_candidate_is_chosen_by_validation_metric_in_its_direction() -> None
 @pytest.mark.parametrize(
     ("key", "value", "message"),
     [
-        ("margin", -0.01, "margin must be >= 0"),
-        ("threshold", 1.5, "threshold in \\(0, 1\\)"),
+        ("margin", -0.01, "registry.margin: expected >= 0"),
+        ("threshold", 1.5, "registry.threshold: expected in \\(0, 1\\)"),
         ("model_name", "bad name'", "registry.model_name: expected letters"),
         ("challenger_alias", "champion", "must differ"),
         ("unknown_key", 1, "unknown key"),

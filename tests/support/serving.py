@@ -21,7 +21,16 @@ from sentiment.stages import raw as raw_stages
 POSITIVE = ("great", "wonderful", "superb", "loved", "brilliant", "moving")
 NEGATIVE = ("awful", "boring", "terrible", "hated", "dull", "clumsy")
 FILLER = ("the", "film", "story", "actor", "scene", "music", "plot", "camera", "ending", "cast", "was", "and")
-TINY_VARIANT: dict[str, Any] = {"cell": "gru", "units": [4], "embedding_dim": 8, "pooling": "max"}
+TINY_VARIANT: dict[str, Any] = {
+    "cell": "gru",
+    "units": [4],
+    "bidirectional": False,
+    "dropout": 0.0,
+    "recurrent_dropout": 0.0,
+    "embedding_dim": 8,
+    "pooling": "max",
+    "dense_units": 0,
+}
 EASY_PARAMS: dict[str, Any] = {
     "vocabulary": {"num_words": 60},
     "sequences": {"max_len": 24},

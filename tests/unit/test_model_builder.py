@@ -43,8 +43,19 @@ VARIANTS: dict[str, dict[str, Any]] = {
 }
 
 
+# The keys params.yaml requires of every variant besides cell and units (the four extras are optional).
+REQUIRED: dict[str, Any] = {
+    "bidirectional": False,
+    "dropout": 0.0,
+    "recurrent_dropout": 0.0,
+    "embedding_dim": 6,
+    "pooling": "last",
+    "dense_units": 0,
+}
+
+
 def variant(name: str, **changes: Any) -> VariantConfig:
-    return build(VariantConfig, {**VARIANTS[name], **changes}, f"models.{name}")
+    return build(VariantConfig, {**REQUIRED, **VARIANTS[name], **changes}, f"models.{name}")
 
 
 def recurrent_layers(model: keras.Model) -> list[keras.layers.Layer]:
@@ -174,7 +185,7 @@ def train_two_steps(
 ) -> TwoSteps:
     keras.utils.set_random_seed(seed)
     model = build_model(variant(name), VOCABULARY_SIZE)
-    compile_model(model, build(TrainingConfig, training, "training"), embedding_learning_rate)
+    compile_model(model, TrainingConfig(**training), embedding_learning_rate)
     variables = model.trainable_variables
 
     def values() -> dict[str, np.ndarray]:
