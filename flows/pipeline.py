@@ -45,8 +45,9 @@ def pipeline(
     (params.yaml is not edited; the others keep their models). epochs: when given, written into
     params.yaml first (as `dvc exp run --set-param`). dask_address: train on a Dask cluster (`local`
     for a LocalCluster; default: SENTIMENT_DASK_ADDRESS, else threads). tracking_uri: MLflow (default:
-    MLFLOW_TRACKING_URI, else mlflow.db in the workspace). lock_timeout_seconds: how long to wait for
-    another run.
+    MLFLOW_TRACKING_URI, else mlflow.db in the workspace; Prefect records it as given, so a password
+    belongs in MLFLOW_TRACKING_USERNAME / MLFLOW_TRACKING_PASSWORD, not here). lock_timeout_seconds:
+    how long to wait for another run.
     """
     workspace_root = Path(root).resolve()
     with dvc_stages.pipeline_lock(workspace_root, lock_timeout_seconds, "the pipeline flow"):
@@ -55,7 +56,10 @@ def pipeline(
         outcomes = {"raw data": tasks.raw_data(workspace, source)}
         if changes:
             outcomes["params.yaml"] = f"changed for this run: {changes}"
-        tracking_uri = tracking_uri or runs.tracking_uri(workspace)
+        # without credentials from here on (the training subflow's parameters, the tasks' environment)
+        tracking_uri = (
+            runs.credentials_to_environment(tracking_uri) if tracking_uri else runs.tracking_uri(workspace)
+        )
         pipeline_run = f"prefect-{flow_run.id}"
         environment = run_environment(workspace, tracking_uri, pipeline_run)
         with dvc_stages.environment(environment):

@@ -1,8 +1,10 @@
-"""Command-line entry point: `sentiment fetch`, `sentiment stage NAME`, `predict`, `score`, `rollback`.
+"""Command-line entry point: `sentiment fetch`, `sentiment stage NAME`, `predict`, `score`, `serve`,
+`rollback`.
 
 A thin layer: it parses arguments, calls the stage functions (by name, from `stages.table`), and turns
 the errors a user can act on into one clear message and a non-zero exit. It also configures what a
-process configures once: logging.
+process configures once: logging, with every URI in a log line or error message redacted
+(`tracking.uris`: no credentials in what the command prints).
 """
 
 from __future__ import annotations
@@ -19,18 +21,30 @@ from typing import Any
 from sentiment.config.workspace import Workspace
 from sentiment.core.errors import ConfigError, SentimentError
 from sentiment.stages import table
+from sentiment.tracking.uris import RedactingFilter, redacted
 
 EXIT_USER_ERROR = 2
 
-MODEL_COMMANDS = ("predict", "score", "rollback")
+MODEL_COMMANDS = ("predict", "score", "serve", "rollback")
+DEFAULT_HOST, DEFAULT_PORT = "127.0.0.1", 5001
 
 
 class ReviewRejected(SentimentError):
     """A review that the model answered with an error (empty, not text, ...)."""
 
 
+def _port(text: str) -> int:
+    try:
+        port = int(text)
+    except ValueError:
+        port = -1
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"expected a port number from 0 to 65535, got {text!r}")
+    return port
+
+
 def _add_model_commands(commands: Any) -> None:
-    """`sentiment predict`, `sentiment score`, `sentiment rollback`: the registered model's commands."""
+    """`sentiment predict`, `score`, `serve`, `rollback`: the registered model's commands."""
     model_help = "model URI (default: models:/<registry.model_name>@<registry.champion_alias>)"
     predict = commands.add_parser(
         "predict", help="predict the sentiment of reviews given on the command line"
@@ -44,6 +58,15 @@ def _add_model_commands(commands: Any) -> None:
     score.add_argument("output", type=Path, help="the input rows plus prediction columns, .csv or .parquet")
     score.add_argument("--column", help="the column holding the review text (default: review)")
     score.add_argument("--model", help=model_help)
+
+    serve = commands.add_parser(
+        "serve", help="serve the model over HTTP: POST /invocations, GET /ping (see docs/serving.md)"
+    )
+    serve.add_argument("--model", help=model_help)
+    serve.add_argument("--host", default=DEFAULT_HOST, help=f"address to listen on (default: {DEFAULT_HOST})")
+    serve.add_argument(
+        "--port", type=_port, default=DEFAULT_PORT, help=f"port to listen on (default: {DEFAULT_PORT})"
+    )
 
     rollback = commands.add_parser("rollback", help="give the champion alias back to the previous champion")
     rollback.add_argument("--reason", default="manual rollback", help="recorded in the promotion history")
@@ -77,6 +100,12 @@ def _run_model_command(workspace: Workspace, arguments: argparse.Namespace) -> N
             workspace, arguments.input, arguments.output, arguments.column or REVIEW_COLUMN, arguments.model
         )
         print(f"wrote {target}")
+    elif arguments.command == "serve":
+        from sentiment.serving import scoring, server
+
+        model_uri = arguments.model or model_registry.champion_uri(workspace)
+        model = scoring.load_model(model_uri, model_registry.mlflow_uri(workspace))
+        server.serve(model, model_uri, arguments.host, arguments.port)
     elif arguments.command == "rollback":
         result = model_registry.rollback(workspace, arguments.reason)
         print(
@@ -130,15 +159,23 @@ def run(arguments: argparse.Namespace) -> None:
         _run_model_command(workspace, arguments)
 
 
+def _redact_logs() -> None:
+    """Every handler of the root logger redacts URIs, whichever logger (MLflow's too) a line comes from."""
+    for handler in logging.getLogger().handlers:
+        if not any(isinstance(existing, RedactingFilter) for existing in handler.filters):
+            handler.addFilter(RedactingFilter())
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    _redact_logs()
     # Great Expectations logs a flood of INFO lines when it is imported and used.
     logging.getLogger("great_expectations").setLevel(logging.WARNING)
     arguments = _parser().parse_args(argv)
     try:
         run(arguments)
     except SentimentError as error:
-        print(f"error: {error}", file=sys.stderr)
+        print(f"error: {redacted(str(error))}", file=sys.stderr)
         return EXIT_USER_ERROR
     return 0
 

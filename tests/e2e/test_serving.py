@@ -1,5 +1,6 @@
 """The registered champion, used as users use it: loaded in a fresh process (no training/serving skew),
-served by `mlflow models serve` on 127.0.0.1, and through `sentiment predict` / `sentiment score`."""
+served by `sentiment serve` on 127.0.0.1, and through `sentiment predict` / `sentiment score`.
+(`sentiment serve`'s answers to hostile requests: tests/e2e/test_safe_server.py.)"""
 
 from __future__ import annotations
 
@@ -110,16 +111,19 @@ def test_rest_server_answers_every_review_and_survives_bad_input(champion: Works
         assert rows[5]["truncated"] and rows[5]["words"] == 180_000 and rows[5]["label"] == "positive"
         assert rows[6]["label"] in ("positive", "negative") and "unreliable" in rows[6]["warning"]
 
-        # dataframe_records keeps JSON types: null and numbers get their own error, the others an answer.
-        status, answer = server.post(
-            {"dataframe_records": [{"review": None}, {"review": 42}, {"review": "great"}]}
-        )
-        assert status == 200
-        assert [row["error"] for row in answer["predictions"]] == [
-            "review is missing (null)",
-            "review must be a string, got int",
-            None,
-        ]
+        # Every format keeps JSON types: null and numbers get their own error, the others an answer.
+        for body in (
+            {"dataframe_records": [{"review": None}, {"review": 42}, {"review": "great"}]},
+            {"inputs": [None, 42, "great"]},
+            {"dataframe_split": {"columns": ["review"], "data": [[None], [42], ["great"]]}},
+        ):
+            status, answer = server.post(body)
+            assert status == 200
+            assert [row["error"] for row in answer["predictions"]] == [
+                "review is missing (null)",
+                "review must be a string, got int",
+                None,
+            ]
 
         # Malformed requests get a 400 with a message, and the server keeps serving.
         for body in (b"{not json", {"reviews": ["no such format key"]}, {"inputs": "one string, not a list"}):

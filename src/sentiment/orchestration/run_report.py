@@ -2,8 +2,9 @@
 read from the stages' JSON reports.
 
 - the data validation summary, from the validation stages' JSON results;
-- one table row per trained model: its validation and test metrics, a link to its MLflow run, and the
-  registry's decision for it (the registered version, champion or challenger);
+- one table row per trained model: its validation and test metrics, a link to its MLflow run (never
+  with credentials), and the registry's decision for it (the registered version, champion or
+  challenger);
 - which stages ran, were restored from DVC's run cache, or were already up to date.
 """
 
@@ -17,16 +18,17 @@ from typing import Any
 from sentiment.config import BASELINE
 from sentiment.config.workspace import VALIDATIONS, Workspace
 from sentiment.core.files import read_json
+from sentiment.tracking import uris
 
 # Metrics shown per split, in this order, when the training reports them.
 SHOWN_METRICS = ("accuracy", "loss", "auc", "precision", "recall", "f1")
-LOCAL_MLFLOW_UI = "http://127.0.0.1:5000"  # where `mlflow ui` serves a local store by default
+LOCAL_MLFLOW_UI = uris.LOCAL_MLFLOW_UI  # where `mlflow ui` serves a local store by default
 
 
 def mlflow_run_url(tracking_uri: str, experiment_id: str, run_id: str) -> str:
-    """The run's page in the MLflow UI: on the tracking server, or in `mlflow ui` for a local store."""
-    base = tracking_uri.rstrip("/") if tracking_uri.startswith(("http://", "https://")) else LOCAL_MLFLOW_UI
-    return f"{base}/#/experiments/{experiment_id}/runs/{run_id}"
+    """The run's page in the MLflow UI: on the tracking server, or in `mlflow ui` for a local store;
+    never with the credentials a tracking URI may hold (`tracking.uris.run_url`)."""
+    return uris.run_url(tracking_uri, experiment_id, run_id)
 
 
 def _number(value: Any) -> str:
@@ -114,7 +116,7 @@ def registry_markdown(registry: Mapping[str, Any] | None) -> str:
     if not registry:
         return "No model was registered in this run."
     candidate = registry.get("candidate") or {}
-    return (
+    return uris.redacted(
         f"Registered model **{registry.get('model_name')}** version {candidate.get('version')} "
         f"(variant `{candidate.get('variant')}`): **{registry.get('decision')}**, {registry.get('reason')}. "
         f"Champion now: version {registry.get('champion_after')}."

@@ -19,6 +19,7 @@ from sentiment.core.errors import DataError, SentimentError
 from sentiment.core.files import atomic_path
 from sentiment.evaluation.metrics import binary_metrics
 from sentiment.serving.inputs import OUTPUT_COLUMNS, REVIEW_COLUMN
+from sentiment.tracking.uris import redacted
 
 SCORING_BATCH = 1000
 FORMATS = {".csv": "CSV", ".parquet": "Parquet", ".pq": "Parquet"}
@@ -40,8 +41,10 @@ def load_model(model_uri: str, tracking_uri: str) -> Any:
             return mlflow.pyfunc.load_model(model_uri)
     except MlflowException as error:
         raise ModelNotFound(
-            f"cannot load {model_uri} from the MLflow store {tracking_uri}: {error.message} "
-            "(run the register stage first, or set MLFLOW_TRACKING_URI to the store that holds it)"
+            redacted(
+                f"cannot load {model_uri} from the MLflow store {tracking_uri}: {error.message} "
+                "(run the register stage first, or set MLFLOW_TRACKING_URI to the store that holds it)"
+            )
         ) from None
 
 

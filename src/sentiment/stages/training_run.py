@@ -245,7 +245,7 @@ def _log_and_publish(
     record = {
         "mlflow_run_id": run.info.run_id,
         "experiment_id": run.info.experiment_id,
-        "tracking_uri": tracking.tracking_uri(workspace),
+        "tracking_uri": tracking.redacted(tracking.tracking_uri(workspace)),  # never its credentials
         "pipeline_run": lineage.pipeline_run,
         "model_path": staging.outputs.model.resolve().relative_to(workspace.root.resolve()).as_posix(),
         "model_uri": model_uri,

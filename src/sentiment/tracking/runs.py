@@ -4,12 +4,18 @@ Where runs go: `MLFLOW_TRACKING_URI` when set (e.g. a tracking server), else a S
 workspace (`sqlite:///<root>/mlflow.db`, artifacts in `<root>/mlruns`), which
 `mlflow ui --backend-store-uri sqlite:///mlflow.db` opens from the project root. The experiment is
 `MLFLOW_EXPERIMENT_NAME`, by default "imdb-sentiment".
+
+Credentials never reach a file, tag, artifact or log: a user name and password in an http(s)
+MLFLOW_TRACKING_URI move into MLflow's own MLFLOW_TRACKING_USERNAME / MLFLOW_TRACKING_PASSWORD
+(`tracking_uri`), so MLflow is only ever given the URI without them; whatever the project writes or
+shows of a URI goes through `tracking.uris.redacted`.
 """
 
 from __future__ import annotations
 
 import contextlib
 import dataclasses
+import logging
 import math
 import os
 from collections.abc import Iterator, Mapping, Sequence
@@ -23,8 +29,16 @@ from sentiment.config import Params
 from sentiment.config.workspace import Workspace
 from sentiment.core.errors import SentimentError
 from sentiment.tracking.lineage import Lineage
+from sentiment.tracking.uris import redacted, run_url, without_credentials
+
+logger = logging.getLogger(__name__)
 
 TRACKING_URI_VARIABLE = "MLFLOW_TRACKING_URI"
+USERNAME_VARIABLE = "MLFLOW_TRACKING_USERNAME"
+PASSWORD_VARIABLE = "MLFLOW_TRACKING_PASSWORD"
+# MLflow prints "View run ... at <tracking URI>/#/..." when a run on a server ends; the project logs
+# the redacted link itself instead.
+SUPPRESS_URL_PRINTING_VARIABLE = "MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT"
 EXPERIMENT_VARIABLE = "MLFLOW_EXPERIMENT_NAME"
 DEFAULT_EXPERIMENT = "imdb-sentiment"
 MODEL_ARTIFACT = "model"
@@ -35,8 +49,31 @@ class TrackingError(SentimentError):
 
 
 def tracking_uri(workspace: Workspace) -> str:
-    """MLFLOW_TRACKING_URI when set, else the workspace's local SQLite store."""
-    return os.environ.get(TRACKING_URI_VARIABLE) or f"sqlite:///{workspace.local_tracking_store}"
+    """MLFLOW_TRACKING_URI when set (without credentials: `credentials_to_environment`), else the
+    workspace's local SQLite store."""
+    configured = os.environ.get(TRACKING_URI_VARIABLE)
+    if not configured:
+        return f"sqlite:///{workspace.local_tracking_store}"
+    return credentials_to_environment(configured)
+
+
+def credentials_to_environment(uri: str) -> str:
+    """`uri` as MLflow is to be given it: without the user name and password of an http(s) URI.
+
+    They go into MLflow's own variables, MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD (unless
+    both are already set: then those were used, as before), for this process and the processes it
+    starts; MLFLOW_TRACKING_URI, when it held them, becomes the URI without them. MLflow sends them as
+    the same basic authentication, and its links and error messages never hold them.
+    """
+    parts = without_credentials(uri)
+    if parts is None:
+        return uri
+    clean, user, password = parts
+    if not (os.environ.get(USERNAME_VARIABLE) and os.environ.get(PASSWORD_VARIABLE)):
+        os.environ[USERNAME_VARIABLE], os.environ[PASSWORD_VARIABLE] = user, password
+    if os.environ.get(TRACKING_URI_VARIABLE) == uri:
+        os.environ[TRACKING_URI_VARIABLE] = clean
+    return clean
 
 
 def experiment_name() -> str:
@@ -94,23 +131,39 @@ def experiment_id(workspace: Workspace, uri: str) -> str:
         location = workspace.local_artifacts.as_uri() if _is_local(uri) else None
         with contextlib.suppress(MlflowException):
             return str(client.create_experiment(name, artifact_location=location))
-    raise MlflowException(f"cannot create or find the MLflow experiment {name!r} at {uri}")
+    raise MlflowException(f"cannot create or find the MLflow experiment {name!r} at {redacted(uri)}")
 
 
 @contextlib.contextmanager
 def using_tracking_uri(uri: str) -> Iterator[None]:
-    """MLflow's global tracking URI set to `uri` for the block, then put back as it was.
+    """MLflow's global tracking URI set to `uri` (without credentials: `credentials_to_environment`)
+    for the block, then put back as it was. MLflow prints no "View run" links in the block.
 
     mlflow.set_tracking_uri also exports MLFLOW_TRACKING_URI (for subprocesses): left set, it would
     send every later run in this process, e.g. of another workspace, to this store.
     """
+    given = credentials_to_environment(uri)  # first: it may clean MLFLOW_TRACKING_URI itself
     previous = os.environ.get(TRACKING_URI_VARIABLE)
-    mlflow.set_tracking_uri(uri)
+    mlflow.set_tracking_uri(given)
     try:
-        yield
+        with _mlflow_links_unprinted():
+            yield
     finally:
         # None unsets both the global and the environment variable
         mlflow.set_tracking_uri(previous)  # type: ignore[arg-type]
+
+
+@contextlib.contextmanager
+def _mlflow_links_unprinted() -> Iterator[None]:
+    previous = os.environ.get(SUPPRESS_URL_PRINTING_VARIABLE)
+    os.environ[SUPPRESS_URL_PRINTING_VARIABLE] = "true"
+    try:
+        yield
+    finally:
+        if previous is None:
+            os.environ.pop(SUPPRESS_URL_PRINTING_VARIABLE, None)
+        else:
+            os.environ[SUPPRESS_URL_PRINTING_VARIABLE] = previous
 
 
 @contextlib.contextmanager
@@ -121,14 +174,20 @@ def tracked_run(
     parameters: Mapping[str, Any],
     tags: Mapping[str, str],
 ) -> Iterator[mlflow.ActiveRun]:
-    """An MLflow run with its lineage tags and parameters; marked FAILED if the block raises."""
+    """An MLflow run with its lineage tags and parameters; marked FAILED if the block raises.
+
+    Its link is logged (redacted) instead of MLflow's "View run" line.
+    """
     uri = tracking_uri(workspace)
     try:
         experiment = experiment_id(workspace, uri)
     except (MlflowException, OSError) as error:
+        first_line = (str(error).splitlines() or [type(error).__name__])[0]
         raise TrackingError(
-            f"cannot use the MLflow tracking store {uri} ({TRACKING_URI_VARIABLE} when set, else the "
-            f"workspace's {workspace.shown(workspace.local_tracking_store)}): {str(error).splitlines()[0]}"
+            redacted(
+                f"cannot use the MLflow tracking store {uri} ({TRACKING_URI_VARIABLE} when set, else the "
+                f"workspace's {workspace.shown(workspace.local_tracking_store)}): {first_line}"
+            )
         ) from None
     with (
         using_tracking_uri(uri),
@@ -136,6 +195,7 @@ def tracked_run(
             experiment_id=experiment, run_name=run_name, tags={**run_lineage.tags(), **tags}
         ) as run,
     ):
+        logger.info("MLflow run %s: %s", run_name, run_url(uri, experiment, run.info.run_id))
         mlflow.log_params(dict(parameters))
         yield run
 
