@@ -126,6 +126,21 @@ def empty_archive(root: Path, make_archive: ArchiveFactory, monkeypatch: pytest.
     return ["--archive", str(make_archive(name="aclImdb_v1.zip", files={}))]
 
 
+def linked_review(root: Path, make_archive: ArchiveFactory, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    archive = make_archive()
+    with tarfile.open(archive) as opened:
+        opened.extractall(archive.parent / "extracted", filter="data")
+    (archive.parent / "extracted" / "aclImdb" / "train" / "pos" / "3000_9.txt").symlink_to("/etc/passwd")
+    return ["--archive", str(archive.parent / "extracted")]
+
+
+def review_with(name: str, text: str) -> Spoiler:
+    def spoil(root: Path, make_archive: ArchiveFactory, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+        return ["--archive", str(make_archive({**small_review_files(), name: text}))]
+
+    return spoil
+
+
 BAD_INPUTS: dict[str, tuple[Spoiler, list[str]]] = {
     "missing archive": (missing_archive, ["review source not found", "nowhere/aclImdb_v1.tar.gz"]),
     "corrupt archive": (corrupt_archive, ["archive is corrupt or not a tar archive", "aclImdb_v1.tar.gz"]),
@@ -135,6 +150,22 @@ BAD_INPUTS: dict[str, tuple[Spoiler, list[str]]] = {
     "missing IMDB_ARCHIVE": (missing_imdb_archive, ["IMDB_ARCHIVE", "absent.tar.gz"]),
     "unknown params key": (unknown_params_key, ["unknown key(s) ['mirror']", "params.yaml"]),
     "empty archive": (empty_archive, ["wrong layout", "aclImdb_v1.zip"]),
+    "linked review in a directory": (
+        linked_review,
+        ["review entry is a symbolic link, not a regular file", "extracted/aclImdb/train/pos/3000_9.txt"],
+    ),
+    "rating out of range": (
+        review_with("aclImdb/train/pos/1009_265.txt", "Rated 265?"),
+        ["review rating 265 is out of range 1-10", "aclImdb/train/pos/1009_265.txt"],
+    ),
+    "24-digit id": (
+        review_with("aclImdb/test/pos/" + "7" * 24 + "_9.txt", "A long id."),
+        ["review id has 24 digits (at most 18)", "aclImdb/test/pos/777"],
+    ),
+    "oversized review": (
+        review_with("aclImdb/train/neg/7_2.txt", "no " * 400_000),
+        ["review file is larger than 1 MiB", "aclImdb/train/neg/7_2.txt"],
+    ),
 }
 
 

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import io
+import os
+import re
+import signal
 import tarfile
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pandas as pd
@@ -10,6 +15,7 @@ import pytest
 
 from conftest import ArchiveFactory, small_review_files
 from sentiment.core.errors import DataError
+from sentiment.data import ingest
 from sentiment.data.ingest import COLUMNS, read_reviews
 
 
@@ -134,3 +140,331 @@ def test_a_directory_without_acl_imdb_is_named(tmp_path: Path) -> None:
     with pytest.raises(DataError, match="expected an 'aclImdb' directory") as raised:
         read_reviews(tmp_path)
     assert str(tmp_path) in str(raised.value)
+
+
+# --- one safe reader for archives and directories: links, special files, sizes, ids and ratings ----
+
+
+def extracted(
+    make_archive: ArchiveFactory, tmp_path: Path, files: dict[str, str | bytes] | None = None
+) -> Path:
+    """The archive of `files` (default: the small review files) extracted into a directory; its aclImdb/."""
+    with tarfile.open(make_archive(files)) as archive:
+        archive.extractall(tmp_path / "extracted", filter="data")
+    return tmp_path / "extracted" / "aclImdb"
+
+
+@pytest.fixture()
+def alarm() -> Iterator[None]:
+    """Fail a test that blocks (a FIFO opened for reading waits for a writer forever) after 10 s."""
+
+    def hung(signum: int, frame: object) -> None:
+        raise TimeoutError("the reader blocked")
+
+    previous = signal.signal(signal.SIGALRM, hung)
+    signal.alarm(10)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def link_outside(entry: Path, tmp_path: Path) -> None:
+    secret = tmp_path / "outside" / "passwd"
+    secret.parent.mkdir(exist_ok=True)
+    secret.write_text("root:x:0:0:root:/root:/bin/bash\n", encoding="utf-8")
+    entry.symlink_to(secret)
+
+
+DIRECTORY_SPOILERS: dict[str, tuple[Callable[[Path, Path], None], str]] = {
+    "link-outside": (link_outside, "is a symbolic link, not a regular file"),
+    "link-to-dev-zero": (lambda entry, tmp: entry.symlink_to("/dev/zero"), "is a symbolic link"),
+    "link-to-sibling": (lambda entry, tmp: entry.symlink_to("1_10.txt"), "is a symbolic link"),
+    "self-loop": (lambda entry, tmp: entry.symlink_to(entry.name), "is a symbolic link"),
+    "fifo": (lambda entry, tmp: os.mkfifo(entry), "is a FIFO, not a regular file"),
+    "directory": (lambda entry, tmp: entry.mkdir(), "is a directory, not a regular file"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(DIRECTORY_SPOILERS))
+def test_a_review_entry_that_is_not_a_regular_file_is_refused_in_a_directory(
+    case: str, make_archive: ArchiveFactory, tmp_path: Path, alarm: None
+) -> None:
+    root = extracted(make_archive, tmp_path)
+    entry = root / "train" / "pos" / "3000_9.txt"
+    spoil, expected = DIRECTORY_SPOILERS[case]
+    spoil(entry, tmp_path)
+    with pytest.raises(DataError, match=expected) as raised:
+        read_reviews(root)
+    assert str(entry) in str(raised.value)
+
+
+def test_a_linked_folder_is_not_followed(make_archive: ArchiveFactory, tmp_path: Path) -> None:
+    root = extracted(make_archive, tmp_path)
+    elsewhere = tmp_path / "elsewhere"
+    (root / "test" / "neg").rename(elsewhere)
+    (root / "test" / "neg").symlink_to(elsewhere, target_is_directory=True)
+    with pytest.raises(DataError, match="is a symbolic link, not a directory") as raised:
+        read_reviews(root)
+    assert str(root / "test" / "neg") in str(raised.value)
+
+
+def test_links_and_special_files_outside_the_review_folders_are_ignored(
+    make_archive: ArchiveFactory, tmp_path: Path, alarm: None
+) -> None:
+    root = extracted(make_archive, tmp_path)
+    (root / "loop").symlink_to("loop")
+    (root / "train" / "unsup" / "9_0.txt").symlink_to("/etc/passwd")
+    os.mkfifo(root / "train" / "pipe")
+    (root / "train" / "pos" / "notes").symlink_to("notes")
+    pd.testing.assert_frame_equal(read_reviews(root), read_reviews(make_archive()))
+
+
+def tar_with(member: tarfile.TarInfo, data: bytes = b"") -> Callable[[Path], None]:
+    def write(path: Path) -> None:
+        files = small_review_files()
+        with tarfile.open(path, "w:gz") as archive:
+            for name, text in files.items():
+                info = tarfile.TarInfo(name)
+                info.size = len(text.encode("utf-8"))
+                archive.addfile(info, io.BytesIO(text.encode("utf-8")))
+            archive.addfile(member, io.BytesIO(data) if data else None)
+
+    return write
+
+
+def special_member(kind: bytes, linkname: str = "") -> tarfile.TarInfo:
+    member = tarfile.TarInfo("aclImdb/train/pos/3000_9.txt")
+    member.type, member.linkname = kind, linkname
+    return member
+
+
+@pytest.mark.parametrize(
+    ("member", "expected"),
+    [
+        (special_member(tarfile.SYMTYPE, "/etc/passwd"), "is a symbolic link, not a regular file"),
+        (special_member(tarfile.LNKTYPE, "aclImdb/train/pos/0_8.txt"), "is a hard link, not a regular file"),
+        (special_member(tarfile.FIFOTYPE), "is a FIFO, not a regular file"),
+        (special_member(tarfile.CHRTYPE), "is a character device, not a regular file"),
+        (special_member(tarfile.DIRTYPE), "is a directory, not a regular file"),
+    ],
+    ids=["symlink", "hardlink", "fifo", "device", "directory"],
+)
+def test_a_review_entry_that_is_not_a_regular_file_is_refused_in_an_archive(
+    tmp_path: Path, member: tarfile.TarInfo, expected: str
+) -> None:
+    archive = tmp_path / "special.tar.gz"
+    tar_with(member)(archive)
+    with pytest.raises(DataError, match=expected) as raised:
+        read_reviews(archive)
+    assert f"{archive}:aclImdb/train/pos/3000_9.txt" in str(raised.value)
+
+
+def test_a_source_that_is_a_special_file_is_refused(tmp_path: Path, alarm: None) -> None:
+    os.mkfifo(tmp_path / "archive.tar.gz")
+    with pytest.raises(DataError, match="neither a regular file nor a directory"):
+        read_reviews(tmp_path / "archive.tar.gz")
+    with pytest.raises(DataError, match="neither a regular file nor a directory"):
+        read_reviews(Path("/dev/zero"))
+
+
+def test_a_review_over_the_size_limit_is_named(make_archive: ArchiveFactory, tmp_path: Path) -> None:
+    big = "x" * (ingest.MAX_REVIEW_BYTES + 1)
+    files: dict[str, str | bytes] = {**small_review_files(), "aclImdb/train/pos/7_9.txt": big}
+    archive = make_archive(files)
+    with pytest.raises(DataError, match="review file is larger than 1 MiB") as raised:
+        read_reviews(archive)
+    assert f"{archive}:aclImdb/train/pos/7_9.txt" in str(raised.value)
+    root = extracted(make_archive, tmp_path, files)
+    with pytest.raises(DataError, match="review file is larger than 1 MiB") as raised:
+        read_reviews(root)
+    assert str(root / "train" / "pos" / "7_9.txt") in str(raised.value)
+
+
+def test_a_review_of_exactly_the_size_limit_is_read(make_archive: ArchiveFactory) -> None:
+    files: dict[str, str | bytes] = {
+        **small_review_files(),
+        "aclImdb/train/pos/7_9.txt": "x" * ingest.MAX_REVIEW_BYTES,
+    }
+    table = read_reviews(make_archive(files)).set_index("review_id")
+    assert len(table.loc["train/pos/7", "text"]) == ingest.MAX_REVIEW_BYTES
+
+
+def test_a_review_is_read_with_bounded_reads(
+    make_archive: ArchiveFactory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A file that grows after it was listed (or a tar member whose header lies) is never read whole."""
+    monkeypatch.setattr(ingest, "MAX_REVIEW_BYTES", 100)
+    root = extracted(make_archive, tmp_path)
+    entry = root / "train" / "pos" / "0_8.txt"
+    real_open = os.open
+
+    def grow_then_open(path: object, *args: object, **kwargs: object) -> int:
+        if path == entry.name:
+            entry.write_bytes(b"y" * 10_000)
+        return real_open(path, *args, **kwargs)  # type: ignore[arg-type]
+
+    sizes: list[int] = []
+    real_read = os.read
+
+    def counted_read(descriptor: int, size: int) -> bytes:
+        sizes.append(size)
+        return real_read(descriptor, size)
+
+    monkeypatch.setattr(os, "open", grow_then_open)
+    monkeypatch.setattr(os, "read", counted_read)
+    with pytest.raises(DataError, match="review file is larger than 100 bytes") as raised:
+        read_reviews(root)
+    assert str(entry) in str(raised.value)
+    assert sizes and max(sizes) <= 101
+
+
+def test_an_archive_that_expands_past_the_limit_is_named(
+    make_archive: ArchiveFactory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(ingest, "MAX_SOURCE_BYTES", 64 * 1024)
+    files: dict[str, str | bytes] = {**small_review_files(), "aclImdb/train/unsup/1_0.txt": b"\0" * 200_000}
+    archive = make_archive(files)
+    assert archive.stat().st_size < 2000  # a bomb: 200 kB of zeros compress to almost nothing
+    with pytest.raises(DataError, match="expands to more than 64 KiB") as raised:
+        read_reviews(archive)
+    assert str(archive) in str(raised.value)
+    many = {**small_review_files(), **{f"aclImdb/train/pos/{n}_9.txt": "y" * 5000 for n in range(100, 120)}}
+    root = extracted(make_archive, tmp_path, many)
+    with pytest.raises(DataError, match="hold more than 64 KiB of reviews") as raised:
+        read_reviews(root)
+    assert str(root) in str(raised.value)
+
+
+def test_too_many_entries_are_named(
+    make_archive: ArchiveFactory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(ingest, "MAX_ENTRIES", 10)
+    archive = make_archive()
+    with pytest.raises(DataError, match="more than 10 entries") as raised:
+        read_reviews(archive)
+    assert str(archive) in str(raised.value)
+    files = {**small_review_files(), **{f"aclImdb/train/pos/{n}_9.txt": "fine" for n in range(100, 120)}}
+    root = extracted(make_archive, tmp_path, files)
+    with pytest.raises(DataError, match="more than 10 entries") as raised:
+        read_reviews(root)
+    assert str(root) in str(raised.value)
+
+
+def test_a_huge_tar_header_is_refused_before_it_is_read(tmp_path: Path) -> None:
+    member = tarfile.TarInfo("aclImdb/train/pos/3000_9.txt")
+    member.pax_headers = {"comment": "z" * (2 * 1024 * 1024)}
+    member.size = 4
+    archive = tmp_path / "pax.tar.gz"
+    with tarfile.open(archive, "w:gz", format=tarfile.PAX_FORMAT) as opened:
+        for name, text in small_review_files().items():
+            info = tarfile.TarInfo(name)
+            info.size = len(text.encode("utf-8"))
+            opened.addfile(info, io.BytesIO(text.encode("utf-8")))
+        opened.addfile(member, io.BytesIO(b"good"))
+    with pytest.raises(DataError, match="tar header of more than 64 KiB") as raised:
+        read_reviews(archive)
+    assert str(archive) in str(raised.value)
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("aclImdb/train/pos/1009_265.txt", "rating 265 is out of range 1-10"),
+        ("aclImdb/train/pos/1009_0.txt", "rating 0 is out of range 1-10"),
+        ("aclImdb/test/neg/1009_11.txt", "rating 11 is out of range 1-10"),
+        ("aclImdb/test/neg/1009_" + "9" * 5000 + ".txt", "rating 9999999999... is out of range 1-10"),
+        ("aclImdb/train/neg/" + "1" * 24 + "_2.txt", "review id has 24 digits (at most 18)"),
+    ],
+    ids=["rating-265", "rating-0", "rating-11", "rating-5000-digits", "id-24-digits"],
+)
+def test_an_out_of_range_rating_or_id_is_named(
+    make_archive: ArchiveFactory, tmp_path: Path, name: str, expected: str
+) -> None:
+    files: dict[str, str | bytes] = {**small_review_files(), name: "A review."}
+    archive = make_archive(files)
+    with pytest.raises(DataError, match=re.escape(expected)) as raised:
+        read_reviews(archive)
+    assert f"{archive}:{name}" in str(raised.value)
+    if len(name.rsplit("/", 1)[1]) <= 255:  # a file name the file system can hold
+        root = extracted(make_archive, tmp_path, files)
+        with pytest.raises(DataError, match=re.escape(expected)) as raised:
+            read_reviews(root)
+        assert str(root.parent / name) in str(raised.value)
+
+
+def test_the_largest_id_and_every_rating_are_read(make_archive: ArchiveFactory) -> None:
+    files: dict[str, str | bytes] = {
+        **small_review_files(),
+        "aclImdb/train/pos/" + "9" * 18 + "_10.txt": "Top.",
+    }
+    files |= {f"aclImdb/test/neg/{100 + rating}_{rating}.txt": "Fine." for rating in range(1, 11)}
+    table = read_reviews(make_archive(files)).set_index("review_id")
+    assert table.loc["train/pos/" + "9" * 18, "rating"] == 10
+    assert sorted(table.loc[[f"test/neg/{100 + r}" for r in range(1, 11)], "rating"]) == list(range(1, 11))
+
+
+def test_a_review_id_twice_is_named(make_archive: ArchiveFactory) -> None:
+    files: dict[str, str | bytes] = {**small_review_files(), "aclImdb/train/pos/1_9.txt": "Again, rated 9."}
+    archive = make_archive(files)  # aclImdb/train/pos/1_10.txt is there too
+    with pytest.raises(DataError, match="review id train/pos/1 appears twice") as raised:
+        read_reviews(archive)
+    assert "aclImdb/train/pos/1_10.txt" in str(raised.value)
+    assert "aclImdb/train/pos/1_9.txt" in str(raised.value)
+
+
+def chained_headers(kind: str, count: int) -> bytes:
+    """A plain tar whose README member comes after `count` extended headers in a row."""
+    out = io.BytesIO()
+    for _ in range(count):
+        header = tarfile.TarInfo("././@LongLink" if kind == "gnu" else "pax")
+        header.type = tarfile.GNUTYPE_LONGNAME if kind == "gnu" else tarfile.XHDTYPE
+        record = b"aclImdb/README\0" if kind == "gnu" else b"18 comment=abcdef\n"
+        header.size = len(record)
+        out.write(header.tobuf(format=tarfile.GNU_FORMAT if kind == "gnu" else tarfile.USTAR_FORMAT))
+        out.write(record.ljust(tarfile.BLOCKSIZE, b"\0"))
+    member = tarfile.TarInfo("aclImdb/README")
+    member.size = 2
+    out.write(member.tobuf(format=tarfile.USTAR_FORMAT) + b"hi".ljust(tarfile.BLOCKSIZE, b"\0"))
+    return out.getvalue() + b"\0" * 2 * tarfile.BLOCKSIZE
+
+
+@pytest.mark.parametrize("kind", ["gnu", "pax"])
+def test_a_chain_of_extended_headers_is_named_not_a_recursion_error(tmp_path: Path, kind: str) -> None:
+    archive = tmp_path / "chain.tar"
+    archive.write_bytes(chained_headers(kind, 3000))
+    with pytest.raises(DataError, match="more than 8 tar extended headers in a row") as raised:
+        read_reviews(archive)
+    assert str(archive) in str(raised.value)
+
+
+def sparse_archive(path: Path, kind: str) -> None:
+    files = small_review_files()
+    with tarfile.open(path, "w", format=tarfile.PAX_FORMAT) as archive:
+        for name, text in files.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(text.encode("utf-8"))
+            archive.addfile(info, io.BytesIO(text.encode("utf-8")))
+        member = tarfile.TarInfo("aclImdb/train/pos/5_9.txt")
+        data = b"9" * 10
+        if kind == "gnu":
+            member.type = tarfile.GNUTYPE_SPARSE
+        else:  # GNU sparse 1.0: the map ("count, then offset and size per line") opens the data
+            member.pax_headers = {
+                "GNU.sparse.major": "1",
+                "GNU.sparse.minor": "0",
+                "GNU.sparse.realsize": "10",
+            }
+            data = b"99999999\n" + b"0\n10\n" * 5 + data
+        member.size = len(data)
+        archive.addfile(member, io.BytesIO(data))
+
+
+@pytest.mark.parametrize("kind", ["gnu", "pax-1.0"])
+def test_a_sparse_member_is_refused(tmp_path: Path, kind: str) -> None:
+    archive = tmp_path / "sparse.tar"
+    sparse_archive(archive, kind)
+    with pytest.raises(DataError, match=r"sparse tar member .* is not supported") as raised:
+        read_reviews(archive)
+    assert str(archive) in str(raised.value)

@@ -7,12 +7,14 @@ import os
 from pathlib import Path
 
 from sentiment.config.workspace import ARCHIVE_ENVIRONMENT_VARIABLE, RAW_DVC_FILE, Workspace
-from sentiment.core.errors import DataError
-from sentiment.core.files import atomic_directory, write_json, write_text
+from sentiment.core.errors import ConfigError, DataError
+from sentiment.core.files import atomic_directory, check_replaceable, write_json, write_text
 from sentiment.data import ingest, synthetic
 from sentiment.data.download import DownloadError, download, sha256_of
 
 logger = logging.getLogger(__name__)
+
+SOURCE_FILE = "source.json"  # the provenance written beside the raw table
 
 
 def fetch_raw(
@@ -26,6 +28,8 @@ def fetch_raw(
     that a workspace that cannot record it fails before anything is downloaded or written.
     """
     params = workspace.params
+    table_name, entries = _raw_entries(workspace)
+    check_replaceable(workspace.raw_dir, root=workspace.root, entries=entries)  # before any work
     if record:
         _require_dvc_repository(workspace)
     environment_archive = os.environ.get(ARCHIVE_ENVIRONMENT_VARIABLE)
@@ -55,14 +59,29 @@ def fetch_raw(
         for sentiment, label in ingest.LABELS.items()
     }
     raw_dir = workspace.raw_dir
-    table_name = Path(params.paths.raw_table).relative_to(params.paths.raw_dir)
-    with atomic_directory(raw_dir) as staging:
+    with atomic_directory(raw_dir, root=workspace.root, entries=entries) as staging:
+        (staging / table_name).parent.mkdir(parents=True, exist_ok=True)
         table.to_parquet(staging / table_name, index=False)
-        write_json(staging / "source.json", provenance)
+        write_json(staging / SOURCE_FILE, provenance)
     logger.info("wrote %d raw reviews to %s", len(table), raw_dir)
     if record:
         record_raw_version(workspace)
     return raw_dir
+
+
+def _raw_entries(workspace: Workspace) -> tuple[Path, tuple[str, ...]]:
+    """The raw table's path inside `paths.raw_dir`, and the top-level names fetch writes there."""
+    paths = workspace.params.paths
+    try:
+        table_name = Path(paths.raw_table).relative_to(paths.raw_dir)
+    except ValueError:
+        raise ConfigError(
+            f"paths.raw_table ({paths.raw_table!r}) must lie inside paths.raw_dir ({paths.raw_dir!r}), "
+            f"which fetch replaces whole [{workspace.params_file}]"
+        ) from None
+    if not table_name.parts:
+        raise ConfigError(f"paths.raw_table must name a file inside paths.raw_dir [{workspace.params_file}]")
+    return table_name, (table_name.parts[0], SOURCE_FILE)
 
 
 def _download_official(workspace: Workspace) -> Path:
