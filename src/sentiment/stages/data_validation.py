@@ -17,6 +17,10 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
+# What Great Expectations' site builder writes into a Data Docs directory (atomic_directory's guard
+# replaces a directory holding nothing else).
+DATA_DOCS_ENTRIES = ("index.html", "static", "validations", "expectations")
+
 
 # `dvc repro` records a changed raw directory in data.dvc before validation runs, so a failed text
 # validation tells the user how to get the last good version back.
@@ -88,7 +92,7 @@ def _run_validation(
 
     report_path = workspace.validation_report(name)
     docs = workspace.validation_docs(name)
-    with atomic_directory(docs) as staging:
+    with atomic_directory(docs, root=workspace.root, entries=DATA_DOCS_ENTRIES) as staging:
         report = run_checks(checks, staging, workspace.params.validation.examples, run_name=name)
     shown_report, shown_docs = workspace.shown(report_path), workspace.shown(docs / "index.html")
     write_json(report_path, report.to_dict(metrics, {"data_docs": shown_docs, **details}))
