@@ -80,6 +80,9 @@ def test_better_candidate_promoted_worse_one_challenger_and_rollback_restores(
     first = report(model_registry.register(workspace))
     assert first["decision"] == "promoted" and first["champion_after"] == "1"
     assert "first registered model" in first["reason"]
+    # Run again on the champion's own training run: no write, the same decision reported.
+    snapshot = registry_snapshot(workspace)
+    assert report(model_registry.register(workspace)) == first and registry_snapshot(workspace) == snapshot
 
     # Pretend the champion was measured on another test split: it must be re-evaluated, through its own
     # preprocessing on the raw test reviews, and score what it scored on the pipeline's sequences.

@@ -1,13 +1,19 @@
-"""Rollback: give the champion alias back to the version that held it before, as the history says."""
+"""Rollback: give the champion alias back to the version that held it before, as the history says.
+
+A rollback is one `Change` (champion_until and rolled_back_at on the version it ends, champion_since
+on the one it restores, the alias, the history event), committed as a promotion is: recorded first,
+completed by the next registry command if the process is killed half-way (see `champion`).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from mlflow import MlflowClient
 
 from sentiment.config import RegistryConfig
-from sentiment.registry.champion import ROLLED_BACK_TAG, ModelRegistry, RegistryError, utc_now
+from sentiment.registry.champion import ROLLED_BACK_TAG, Change, ModelRegistry, RegistryError, utc_now
 
 
 def champion_holders(history: list[dict[str, Any]]) -> list[str]:
@@ -21,9 +27,44 @@ def champion_holders(history: list[dict[str, Any]]) -> list[str]:
     return holders
 
 
+def _result(config: RegistryConfig, event: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "model_name": config.model_name,
+        "champion_before": str(event["previous_version"]),
+        "champion_after": str(event["version"]),
+        "at": event["at"],
+        "reason": event["reason"],
+    }
+
+
+def _completed(config: RegistryConfig, recovered: Change | None) -> dict[str, Any] | None:
+    """The answer of a rollback that has just completed a change a killed command left half made.
+
+    An interrupted rollback, now complete, is the answer (no second rollback). An interrupted
+    promotion, now complete, stops the command: rolling back now would end that promotion, whose
+    alias move the user may not have seen. A challenger change leaves the champion as it was.
+    """
+    if recovered is None or recovered.kind == "challenger":
+        return None
+    if recovered.kind == "rollback" and recovered.event is not None:
+        return {**_result(config, recovered.event), "recovered": recovered.record()}
+    raise RegistryError(
+        f"'{config.model_name}': a run started at {recovered.started_at} was killed during the "
+        f"{recovered.summary}; it is now complete and nothing was rolled back. Run `sentiment rollback` "
+        "again to end that promotion"
+    )
+
+
 def rollback(client: MlflowClient, config: RegistryConfig, reason: str = "manual rollback") -> dict[str, Any]:
-    """Give the champion alias back to the version that held it before the current champion."""
+    """Give the champion alias back to the version that held it before the current champion.
+
+    A rollback or promotion that a killed command left half made is completed first: an interrupted
+    rollback is the answer (no second one), an interrupted promotion stops here (see `_completed`).
+    """
     registry = ModelRegistry(client, config)
+    completed = _completed(config, registry.recover())
+    if completed is not None:
+        return completed
     champion = registry.champion()
     if champion is None:
         raise RegistryError(
@@ -40,24 +81,21 @@ def rollback(client: MlflowClient, config: RegistryConfig, reason: str = "manual
         raise RegistryError(
             f"version {champion.version} is the first champion of '{config.model_name}': no previous holder"
         )
-    target = client.get_model_version(config.model_name, holders[-2])
-    now = utc_now()
-    client.set_registered_model_alias(config.model_name, config.champion_alias, str(target.version))
-    client.set_model_version_tag(config.model_name, str(champion.version), ROLLED_BACK_TAG, now)
-    client.set_model_version_tag(config.model_name, str(champion.version), "champion_until", now)
-    client.set_model_version_tag(config.model_name, str(target.version), "champion_since", now)
-    event = {
-        "event": "rollback",
-        "version": str(target.version),
-        "previous_version": str(champion.version),
-        "at": now,
-        "reason": reason,
-    }
-    registry.record(event)
-    return {
-        "model_name": config.model_name,
-        "champion_before": str(champion.version),
-        "champion_after": str(target.version),
-        "at": now,
-        "reason": reason,
-    }
+    target = str(client.get_model_version(config.model_name, holders[-2]).version)
+    ended, now = str(champion.version), utc_now()
+    event = {"event": "rollback", "version": target, "previous_version": ended, "at": now, "reason": reason}
+    registry.commit(
+        Change(
+            kind="rollback",
+            summary=f"rollback of version {ended} to version {target}",
+            version_tags=(
+                (ended, ROLLED_BACK_TAG, now),
+                (ended, "champion_until", now),
+                (target, "champion_since", now),
+            ),
+            aliases={config.champion_alias: target},
+            event=event,
+            started_at=now,
+        )
+    )
+    return _result(config, event)
