@@ -135,6 +135,24 @@ def _parser() -> argparse.ArgumentParser:
 
 def run(arguments: argparse.Namespace) -> None:
     workspace = Workspace.load(arguments.root, arguments.params)
+    if arguments.command in WRITING_COMMANDS:
+        from sentiment.orchestration.dvc_stages import workspace_hold
+
+        what = " ".join(filter(None, ["sentiment", arguments.command, getattr(arguments, "name", None)]))
+        with workspace_hold(workspace.root, what):  # one writer at a time, whoever started it
+            _dispatch(workspace, arguments)
+    else:
+        _dispatch(workspace, arguments)
+
+
+def _dispatch(workspace: Workspace, arguments: argparse.Namespace) -> None:
+    if arguments.command in MODEL_COMMANDS:
+        _run_model_command(workspace, arguments)
+    else:
+        _run_pipeline_command(workspace, arguments)
+
+
+def _run_pipeline_command(workspace: Workspace, arguments: argparse.Namespace) -> None:
     if arguments.command == "fetch":
         from sentiment.stages.raw import fetch_raw
 
@@ -155,8 +173,6 @@ def run(arguments: argparse.Namespace) -> None:
             raise ConfigError(f"stage {arguments.name} takes no --variant")
         else:
             table.stage_function(arguments.name)(workspace)
-    elif arguments.command in MODEL_COMMANDS:
-        _run_model_command(workspace, arguments)
 
 
 def _redact_logs() -> None:
