@@ -26,6 +26,8 @@ from sentiment.tracking.uris import RedactingFilter, redacted
 EXIT_USER_ERROR = 2
 
 MODEL_COMMANDS = ("predict", "score", "serve", "rollback")
+# Commands that write the workspace or the registry: they hold the workspace lock while they run.
+WRITING_COMMANDS = ("fetch", "stage", "rollback")
 DEFAULT_HOST, DEFAULT_PORT = "127.0.0.1", 5001
 
 
