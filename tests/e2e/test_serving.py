@@ -48,7 +48,8 @@ def no_tracking_variable(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture(scope="module")
 def champion(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Workspace]:
-    """A workspace whose trained variant is the registered champion (in its own SQLite store)."""
+    """A workspace whose trained variant is the registered champion (in its own SQLite store): every
+    file the register stage reads comes from the real data, validation and train stages."""
     with pytest.MonkeyPatch.context() as patch:
         patch.delenv("MLFLOW_TRACKING_URI", raising=False)
         workspace = easy_workspace(tmp_path_factory.mktemp("serving") / "project")

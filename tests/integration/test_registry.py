@@ -13,19 +13,31 @@ from conftest import run_command
 from sentiment import cli
 from sentiment.config import params_from_mapping
 from sentiment.config.workspace import Workspace
-from sentiment.core.errors import ConfigError, DataError
+from sentiment.core.errors import ConfigError, DataError, ValidationFailed
 from sentiment.registry import champion as registry
-from sentiment.stages import model_registry
+from sentiment.registry import registration
+from sentiment.stages import data_validation, model_registry
+from sentiment.stages import preprocessing as preprocessing_stages
+from sentiment.stages import raw as raw_stages
+from sentiment.tracking.runs import experiment_name
 from support.serving import (
+    CRIPPLED_TRAINING,
+    EASY_ARCHIVE,
     TINY_VARIANT,
+    InjectedCrash,
+    crash_after_publishing,
+    crash_while_fitting,
+    easy_archive,
     easy_workspace,
+    prepare_data,
     registry_snapshot,
-    train_variant,
+    train,
     training_files,
-    write_validation,
 )
 
 pytestmark = pytest.mark.slow
+
+BAD = {"pos": 5, "neg": 2}  # a positive review rated 5 of 10: the ratings no longer agree with the labels
 
 
 @pytest.fixture()
@@ -76,7 +88,7 @@ def test_better_candidate_promoted_worse_one_challenger_and_rollback_restores(
 ) -> None:
     workspace = registry_workspace
     margin = workspace.params.registry.margin
-    untrained = train_variant(workspace, "tiny", epochs=0, seed=1)
+    untrained = train(workspace, **CRIPPLED_TRAINING)
     first = report(model_registry.register(workspace))
     assert first["decision"] == "promoted" and first["champion_after"] == "1"
     assert "first registered model" in first["reason"]
@@ -88,7 +100,7 @@ def test_better_candidate_promoted_worse_one_challenger_and_rollback_restores(
     # preprocessing on the raw test reviews, and score what it scored on the pipeline's sequences.
     client = _client(workspace)
     client.set_model_version_tag("imdb-sentiment", "1", "test_data_hash", "another split")
-    trained = train_variant(workspace, "tiny", epochs=15, seed=2)
+    trained = train(workspace)
     assert trained["test"]["accuracy"] >= untrained["test"]["accuracy"] + margin, (
         "the trained model must be better"
     )
@@ -99,7 +111,8 @@ def test_better_candidate_promoted_worse_one_challenger_and_rollback_restores(
     assert "re-evaluated" in second["champion_before"]["source"]
     assert second["champion_before"]["test_accuracy"] == pytest.approx(untrained["test"]["accuracy"])
 
-    worse = train_variant(workspace, "tiny", epochs=0, seed=3)
+    worse = train(workspace, **CRIPPLED_TRAINING)
+    assert worse["run_id"] != untrained["run_id"]
     third = report(model_registry.register(workspace))
     assert third["decision"] == "challenger" and third["champion_after"] == "2"
     assert "recorded" in third["champion_before"]["source"]
@@ -133,7 +146,8 @@ def test_better_candidate_promoted_worse_one_challenger_and_rollback_restores(
     assert history[-1]["reason"] == "bad reviews in production"
     assert "champion_until" in snapshot["versions"]["2"][0]
 
-    # A rolled-back version is not promoted again when the stage re-runs on its training outputs...
+    # A rolled-back version is not promoted again when the stage re-runs on its training outputs
+    # (restored as `dvc checkout` would restore them)...
     for name, path in training_files(workspace, "tiny").items():
         path.write_bytes(trained_outputs[name])
     rejected = report(model_registry.register(workspace))
@@ -149,37 +163,47 @@ def test_failed_validation_or_training_leaves_the_registry_as_it_was(
 ) -> None:
     monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
     workspace = easy_workspace(dvc_project, {"tiny": TINY_VARIANT})
-    train_variant(workspace, "tiny", epochs=0, seed=1)
-    # The stage as dvc.yaml defines it (its inputs come from this test, not from the earlier stages).
+    train(workspace, **CRIPPLED_TRAINING)
+
+    # A trained model, but the data validation of the next pipeline run failed: new reviews whose
+    # ratings contradict their labels.
+    raw_stages.fetch_raw(workspace, archive=easy_archive(dvc_project / "archive" / "bad.tar.gz", ratings=BAD))
+    preprocessing_stages.clean(workspace)
+    with pytest.raises(ValidationFailed, match="ratings agree with labels"):
+        data_validation.validate_text(workspace)
+    assert report(workspace.validation_report("text"))["success"] is False
+    assert not workspace.validation_gate.exists()
+    with pytest.raises(DataError, match="data validation 'text' failed"):
+        model_registry.register(workspace)
+    assert registry_snapshot(workspace) == {} and not workspace.registry_report.exists()
+
+    # The reviews that passed are back; the stage as dvc.yaml defines it registers the model.
+    prepare_data(workspace, workspace.path(EASY_ARCHIVE))
     run_command(dvc_project, "dvc", "repro", "--single-item", "register")
     assert "reports/registry.json" in (dvc_project / "dvc.lock").read_text(encoding="utf-8")
     decision_file = workspace.registry_report
     assert report(decision_file)["decision"] == "promoted"
     before, decision_before = registry_snapshot(workspace), decision_file.read_text(encoding="utf-8")
-    logged_before = _logged_models(workspace)
-    outputs = training_files(workspace, "tiny")
+    served_before = _served_models(workspace)
+    assert len(served_before) == 1
 
-    # A better model, but the data validation of its pipeline run failed.
-    train_variant(workspace, "tiny", epochs=2, seed=2)
-    write_validation(workspace, success=False)
-    with pytest.raises(DataError, match="data validation 'text' failed"):
-        model_registry.register(workspace)
-    write_validation(workspace, success=True)
-
-    # Its training run failed.
-    train_variant(workspace, "tiny", epochs=2, seed=2, status="FAILED")
+    # A better model whose training run failed: the stage died after publishing its files.
+    with crash_after_publishing(), pytest.raises(InjectedCrash):
+        train(workspace)
+    assert training_files(workspace, "tiny")["run"].is_file()
     with pytest.raises(DataError, match="is FAILED, not FINISHED"):
         model_registry.register(workspace)
 
-    # Its training outputs are incomplete (through the CLI, as dvc.yaml runs it).
-    train_variant(workspace, "tiny", epochs=2, seed=2)
-    outputs["metrics"].unlink()
+    # A training that failed while fitting leaves no outputs (through the CLI, as dvc.yaml runs it).
+    with crash_while_fitting(), pytest.raises(InjectedCrash):
+        train(workspace)
+    assert not training_files(workspace, "tiny")["model"].exists()
     assert cli.main(["--root", str(workspace.root), "stage", "register"]) == cli.EXIT_USER_ERROR
-    assert "metrics of variant 'tiny' not found" in capsys.readouterr().err
+    assert "model of variant 'tiny' not found" in capsys.readouterr().err
 
     assert registry_snapshot(workspace) == before
     assert decision_file.read_text(encoding="utf-8") == decision_before
-    assert _logged_models(workspace) == logged_before
+    assert _served_models(workspace) == served_before
 
 
 def _client(workspace: Workspace):  # type: ignore[no-untyped-def]
@@ -189,7 +213,9 @@ def _client(workspace: Workspace):  # type: ignore[no-untyped-def]
     return MlflowClient(uri, registry_uri=uri)
 
 
-def _logged_models(workspace: Workspace) -> list[str]:
+def _served_models(workspace: Workspace) -> list[str]:
+    """The served models logged by the register stage (the train stage logs its own networks)."""
     client = _client(workspace)
-    experiment = client.get_experiment_by_name("sentiment")
-    return sorted(model.model_id for model in client.search_logged_models([experiment.experiment_id]))
+    experiment = client.get_experiment_by_name(experiment_name())
+    models = client.search_logged_models([experiment.experiment_id])
+    return sorted(model.model_id for model in models if model.name == registration.SERVED_MODEL_NAME)

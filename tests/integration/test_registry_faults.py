@@ -41,7 +41,7 @@ from sentiment.config.workspace import Workspace
 from sentiment.registry import champion as registry
 from sentiment.registry.rollback import champion_holders
 from sentiment.stages import model_registry
-from support.serving import TINY_VARIANT, easy_workspace, registry_snapshot, train_variant
+from support.serving import CRIPPLED_TRAINING, TINY_VARIANT, easy_workspace, registry_snapshot, train
 
 pytestmark = pytest.mark.slow
 
@@ -264,14 +264,14 @@ def copy_state(source: Path, target: Path) -> Workspace:
 def states(tmp_path_factory: pytest.TempPathFactory, server: ForkServer) -> States:
     base = tmp_path_factory.mktemp("registry_states")
     workspace = easy_workspace(base / "before", {"tiny": TINY_VARIANT})
-    # With no margin, the same network trained again (another training run) wins: no training needed.
+    # With no margin, the same network trained again (another training run, same params and seed) wins.
     params = yaml.safe_load((workspace.root / "params.yaml").read_text(encoding="utf-8"))
     params["registry"]["margin"] = 0.0
     (workspace.root / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False), encoding="utf-8")
     workspace = Workspace.load(workspace.root)
-    train_variant(workspace, "tiny", epochs=0, seed=1)
+    train(workspace, "tiny", **CRIPPLED_TRAINING)
     model_registry.register(workspace)  # version 1: the champion
-    train_variant(workspace, "tiny", epochs=0, seed=1)  # the candidate, as good: promoted
+    train(workspace, "tiny", **CRIPPLED_TRAINING)  # the candidate, as good: promoted
 
     created = copy_state(workspace.root, base / "created").root
     killed = server.run(register_argv(created), cut=1, when="after", signum=signal.SIGKILL)

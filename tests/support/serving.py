@@ -1,26 +1,35 @@
-"""Helpers for the registry and serving tests: a workspace of easy reviews that a tiny network learns in
-seconds, "training runs" that write what the train stage writes (a real .keras model, metrics computed
-on the pipeline's sequences, a real MLflow run in the workspace's SQLite store), and registry snapshots.
+"""Helpers for the registry and serving tests. Every file the register stage reads comes from the real
+stages (fetch, clean, vocabulary, sequences, both validations, train) run on a small archive of easy
+reviews that a tiny network learns in a few epochs; a better or a worse model is a params change, as a
+user would make it, and a failed training is the real stage with one step made to crash.
 """
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import json
+import shutil
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pytest
 import yaml
 
 from conftest import merged, project_params, write_archive
-from sentiment.config.workspace import VALIDATIONS, Workspace
-from sentiment.stages import model_registry, readers
+from sentiment.config.workspace import Workspace
+from sentiment.stages import data_validation, model_registry, model_training
 from sentiment.stages import preprocessing as preprocessing_stages
 from sentiment.stages import raw as raw_stages
 
 POSITIVE = ("great", "wonderful", "superb", "loved", "brilliant", "moving")
 NEGATIVE = ("awful", "boring", "terrible", "hated", "dull", "clumsy")
 FILLER = ("the", "film", "story", "actor", "scene", "music", "plot", "camera", "ending", "cast", "was", "and")
+RATINGS = {"pos": 9, "neg": 2}
+EASY_ARCHIVE = Path("archive/easy.tar.gz")  # in every easy workspace, relative to its root
 TINY_VARIANT: dict[str, Any] = {
     "cell": "gru",
     "units": [4],
@@ -34,7 +43,8 @@ TINY_VARIANT: dict[str, Any] = {
 EASY_PARAMS: dict[str, Any] = {
     "vocabulary": {"num_words": 60},
     "sequences": {"max_len": 24},
-    "training": {"batch_size": 16, "epochs": 12, "learning_rate": 0.01, "early_stopping_patience": 12},
+    # the easy reviews learned in 4 epochs (test accuracy 1.0, test log loss below 0.1)
+    "training": {"batch_size": 16, "epochs": 4, "learning_rate": 0.03, "early_stopping_patience": 4},
     "diagnostics": {
         "gradient_reviews": 8,
         "gradient_distance": 10,
@@ -42,6 +52,9 @@ EASY_PARAMS: dict[str, Any] = {
         "projector_words": 20,
     },
 }
+# A worse model, through the same train stage: one epoch at a learning rate that hardly moves the
+# network from its random start (about chance on the easy reviews).
+CRIPPLED_TRAINING: dict[str, Any] = {"epochs": 1, "learning_rate": 1e-6}
 
 
 def training_files(workspace: Workspace, variant: str) -> dict[str, Path]:
@@ -61,14 +74,18 @@ def easy_review(generator: np.random.Generator, label: int) -> str:
     return " ".join(words[:4]) + ".<br /><br />" + " ".join(words[4:]) + " &amp; more."
 
 
-def easy_archive(path: Path, per_label: int = 60, seed: int = 7) -> Path:
-    """An aclImdb-layout archive of easy reviews: `per_label` per split and label."""
+def easy_archive(
+    path: Path, per_label: int = 60, seed: int = 7, ratings: dict[str, int] | None = None
+) -> Path:
+    """An aclImdb-layout archive of easy reviews: `per_label` per split and label, rated `ratings`."""
     generator = np.random.default_rng(seed)
+    ratings = ratings or RATINGS
     files = {}
     for split in ("train", "test"):
-        for sentiment, label, rating in (("pos", 1, 9), ("neg", 0, 2)):
+        for sentiment, label in (("pos", 1), ("neg", 0)):
             for number in range(per_label):
-                files[f"aclImdb/{split}/{sentiment}/{number}_{rating}.txt"] = easy_review(generator, label)
+                name = f"aclImdb/{split}/{sentiment}/{number}_{ratings[sentiment]}.txt"
+                files[name] = easy_review(generator, label)
     return write_archive(path, files)
 
 
@@ -79,93 +96,91 @@ def write_workspace_params(root: Path, variants: dict[str, dict[str, Any]]) -> N
     (root / "params.yaml").write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
 
 
-def easy_workspace(root: Path, variants: dict[str, dict[str, Any]] | None = None) -> Workspace:
-    """A preprocessed workspace of easy reviews whose data validation passed."""
-    root.mkdir(parents=True, exist_ok=True)
-    write_workspace_params(root, variants or {"tiny": TINY_VARIANT})
-    workspace = Workspace.load(root)
-    raw_stages.fetch_raw(workspace, archive=easy_archive(root / "archive" / "easy.tar.gz"))
+def prepare_data(workspace: Workspace, archive: Path) -> None:
+    """The pipeline's data stages on `archive`: fetch, clean, vocabulary, sequences, then both data
+    validations (which write the reports and the gate file the register stage requires)."""
+    raw_stages.fetch_raw(workspace, archive=archive)
     preprocessing_stages.clean(workspace)
     preprocessing_stages.vocabulary(workspace)
     preprocessing_stages.sequences(workspace)
-    write_validation(workspace, success=True)
-    return workspace
+    data_validation.validate_text(workspace)
+    data_validation.validate_sequences(workspace)
 
 
-def write_validation(workspace: Workspace, success: bool) -> None:
-    """The validation stages' JSON results and gate file, as they write them (they have their own tests)."""
-    for name in VALIDATIONS:
-        path = workspace.validation_report(name)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps({"success": success, "failed": 0 if success else 1}), encoding="utf-8")
-    gate = workspace.validation_gate
-    if success:
-        gate.write_text(json.dumps({"passed": True}), encoding="utf-8")
-    else:
-        gate.unlink(missing_ok=True)
+_TEMPLATES: dict[str, Path] = {}  # params.yaml text -> a workspace holding the data stages' outputs
 
 
-def train_variant(
-    workspace: Workspace, variant: str, epochs: int, seed: int = 0, status: str = "FINISHED"
-) -> dict[str, Any]:
-    """Write what the train stage writes for `variant`; `epochs=0` leaves the network untrained."""
-    import keras
-    import mlflow
-    from mlflow import MlflowClient
+def easy_workspace(root: Path, variants: dict[str, dict[str, Any]] | None = None) -> Workspace:
+    """A workspace of easy reviews, preprocessed, whose data validation passed (no model trained yet).
 
-    from sentiment.evaluation.metrics import binary_metrics
-    from sentiment.modeling.builder import build_model, compile_model
+    The data stages run once per params (Great Expectations takes seconds): later workspaces get a copy
+    of their outputs, as `dvc checkout` would give them, the reports and gate file included.
+    """
+    root.mkdir(parents=True, exist_ok=True)
+    write_workspace_params(root, variants or {"tiny": TINY_VARIANT})
+    params_text = (root / "params.yaml").read_text(encoding="utf-8")
+    template = _TEMPLATES.get(params_text)
+    if template is None:
+        template = Path(tempfile.mkdtemp(prefix="easy-workspace-"))
+        atexit.register(shutil.rmtree, template, ignore_errors=True)
+        (template / "params.yaml").write_text(params_text, encoding="utf-8")
+        prepare_data(Workspace.load(template), easy_archive(template / EASY_ARCHIVE))
+        _TEMPLATES[params_text] = template
+    shutil.copytree(template, root, dirs_exist_ok=True)
+    return Workspace.load(root)
 
-    params = workspace.params
-    arrays = readers.read_sequences(workspace)
-    keras.utils.set_random_seed(seed)
-    model = build_model(params.models[variant], params.vocabulary.num_words, params.sequences.max_len)
-    compile_model(model, params.training, params.models[variant].embedding_learning_rate)
-    if epochs:
-        model.fit(arrays["x_train"], arrays["y_train"], epochs=epochs, batch_size=16, verbose=0)
-    metrics = {}
-    for split in ("validation", "test"):
-        probabilities = model.predict(arrays[f"x_{split}"], verbose=0).reshape(-1)
-        metrics[split] = binary_metrics(arrays[f"y_{split}"], probabilities)
-    outputs = training_files(workspace, variant)
-    outputs["model"].parent.mkdir(parents=True, exist_ok=True)
-    model.save(outputs["model"])
 
-    uri = model_registry.mlflow_uri(workspace)
-    client = MlflowClient(uri)
-    experiment = client.get_experiment_by_name("sentiment")
-    experiment_id = (
-        experiment.experiment_id
-        if experiment
-        else client.create_experiment(
-            "sentiment", artifact_location=(workspace.root / "mlartifacts").as_uri()
-        )
-    )
-    run = client.create_run(experiment_id, run_name=variant)
-    for split, scores in metrics.items():
-        client.log_batch(
-            run.info.run_id,
-            metrics=[
-                mlflow.entities.Metric(f"{split}_{name}", value, 0, 0) for name, value in scores.items()
-            ],
-        )
-    client.set_terminated(run.info.run_id, status=status)
-    for key, data in (
-        ("metrics", metrics),
-        (
-            "run",
-            {
-                "mlflow_run_id": run.info.run_id,
-                "experiment_id": experiment_id,
-                "tracking_uri": uri,
-                "pipeline_run": "test",
-                "model_path": str(outputs["model"]),
-            },
-        ),
-    ):
-        outputs[key].parent.mkdir(parents=True, exist_ok=True)
-        outputs[key].write_text(json.dumps(data), encoding="utf-8")
-    return {"run_id": run.info.run_id, **metrics}
+def train(workspace: Workspace, variant: str = "tiny", **training: Any) -> dict[str, Any]:
+    """The train stage of `variant`, with params.yaml `training:` set to EASY_PARAMS' changed by
+    `training` (as a user edits params.yaml and re-runs the stage). Returns what the stage wrote: its
+    metrics by split, and its MLflow run id."""
+    data = yaml.safe_load(workspace.params_file.read_text(encoding="utf-8"))
+    data["training"] = {**data["training"], **EASY_PARAMS["training"], **training}
+    workspace.params_file.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    model_training.train(Workspace.load(workspace.root), variant)
+    return trained(workspace, variant)
+
+
+def trained(workspace: Workspace, variant: str) -> dict[str, Any]:
+    """The metrics and MLflow run id that the train stage of `variant` last wrote."""
+    files = training_files(workspace, variant)
+    metrics = json.loads(files["metrics"].read_text(encoding="utf-8"))
+    run = json.loads(files["run"].read_text(encoding="utf-8"))
+    return {"run_id": run["mlflow_run_id"], **metrics}
+
+
+class InjectedCrash(RuntimeError):
+    """The failure a test injects into a real stage."""
+
+
+@contextlib.contextmanager
+def crash_after_publishing() -> Iterator[None]:
+    """The train stage dies right after publishing its files, before its MLflow run has ended: the
+    files are in place and name a run that MLflow marks FAILED."""
+    from sentiment.evaluation.outputs import Staging
+
+    publish = Staging.publish
+
+    def publish_then_crash(self: Staging) -> None:
+        publish(self)
+        raise InjectedCrash("the training process died after publishing its files")
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(Staging, "publish", publish_then_crash)
+        yield
+
+
+@contextlib.contextmanager
+def crash_while_fitting() -> Iterator[None]:
+    """The train stage's fit fails (as when it runs out of memory): the stage leaves no outputs."""
+    from sentiment.modeling import training
+
+    def fail(*args: Any, **kwargs: Any) -> None:
+        raise InjectedCrash("the training process ran out of memory")
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(training, "train", fail)
+        yield
 
 
 def registry_snapshot(workspace: Workspace) -> dict[str, Any]:

@@ -387,6 +387,7 @@ def test_made_up_texts_clean_tokenize_and_pad_as_the_references_do(
     padding: Side,
     truncating: Side,
 ) -> None:
+    """Cleaning, word index, counts, sequences and padding all match on texts Hypothesis makes up."""
     config = CleaningConfig()
     train, test = list(clean_texts(raw_train, config)), list(clean_texts(raw_test, config))
     assert train + test == [reference_clean(text, config) for text in raw_train + raw_test]
