@@ -1,7 +1,9 @@
 """Training stages: one per variant, and the TF-IDF baseline (TensorFlow imported only when one runs).
 
 Each reads its inputs, names its outputs from the workspace, and hands both to `training_run`, which
-trains, evaluates, diagnoses, reports and tracks the model in that order.
+trains, evaluates, diagnoses, reports and tracks the model in that order. Before that, each marks
+FAILED the MLflow runs of its model that a killed training left RUNNING (`tracking.orphans`); the
+staging directory such a training left is removed when the new one stages its files.
 """
 
 from __future__ import annotations
@@ -39,11 +41,19 @@ def _lineage(workspace: Workspace, data_files: dict[str, Path]) -> Lineage:
     return lineage(workspace, data_files)
 
 
+def _close_orphaned_runs(workspace: Workspace, name: str) -> None:
+    """Mark FAILED the MLflow runs of model `name` that a killed training left RUNNING (before training)."""
+    from sentiment.tracking.orphans import mark_orphaned_runs
+
+    mark_orphaned_runs(workspace, name)
+
+
 def train(workspace: Workspace, variant: str) -> Path:
     """Stage `train@<variant>`: train, evaluate, diagnose and track one variant of params.yaml `models`."""
     from sentiment.stages import training_run
 
     variant_config(workspace.params, variant)  # an unknown variant fails before any work
+    _close_orphaned_runs(workspace, variant)
     arrays = read_sequences(workspace)
     lineage = _lineage(workspace, {"sequences": workspace.sequences_file})
     return training_run.train_variant(
@@ -55,6 +65,7 @@ def baseline(workspace: Workspace) -> Path:
     """Stage `baseline`: TF-IDF + logistic regression on the cleaned text of the sequences' splits."""
     from sentiment.stages import training_run
 
+    _close_orphaned_runs(workspace, BASELINE)
     arrays = read_sequences(workspace)
     text_by_id = read_clean(workspace).set_index("review_id")["text"]
     texts: dict[str, list[str]] = {}

@@ -36,6 +36,7 @@ from sentiment.modeling import baseline as count_baseline
 from sentiment.modeling import embeddings
 from sentiment.tracking import runs as tracking
 from sentiment.tracking.lineage import Lineage
+from sentiment.tracking.orphans import process_tags
 
 
 @dataclass(frozen=True)
@@ -141,7 +142,7 @@ def train_variant(
             "data": _data_parameters(arrays, vocabulary.size),
         },
     )
-    tags = {"variant": name, "model_family": "recurrent", "cell": variant.cell}
+    tags = {"variant": name, "model_family": "recurrent", "cell": variant.cell, **process_tags(workspace)}
     with staged(outputs) as staging, tracking.tracked_run(workspace, name, lineage, parameters, tags) as run:
         files = staging.staged
         trained = _fit_variant(params, name, arrays, vocabulary.size)
@@ -193,7 +194,7 @@ def train_baseline(
     parameters = tracking.run_parameters(
         params, {"variant": BASELINE, "baseline": params.baseline, "data": data}
     )
-    tags = {"variant": BASELINE, "model_family": "count-based"}
+    tags = {"variant": BASELINE, "model_family": "count-based", **process_tags(workspace)}
     with (
         staged(outputs) as staging,
         tracking.tracked_run(workspace, BASELINE, lineage, parameters, tags) as run,
