@@ -302,7 +302,8 @@ def case_parameters() -> list[object]:
         pytest.param(
             case,
             id=f"{case.stage}-{case.signal.name}",
-            marks=[pytest.mark.xfail(reason=KNOWN_FAILURES[case.stage], strict=True)]
+            # not strict: whether the kill lands inside the window is a matter of timing
+            marks=[pytest.mark.xfail(reason=KNOWN_FAILURES[case.stage], strict=False)]
             if case.stage in KNOWN_FAILURES
             else [],
         )
