@@ -287,14 +287,7 @@ def bring_upstream(root: Path, case: Case, cuts: dict[str, str]) -> None:
 
 
 # Known failures, each a bug to fix where it says: the case passes (and then fails as XPASS) once fixed.
-KNOWN_FAILURES = {
-    "register": (
-        "register logs the serving model into the best variant's training run, reopened with "
-        "mlflow.start_run(run_id=...) (registry.registration.register_best.log_model): killed there, "
-        "the training run stays RUNNING and every later register refuses it ('is RUNNING, not "
-        "FINISHED'); dvc repro cannot get past register until that variant is retrained"
-    ),
-}
+KNOWN_FAILURES: dict[str, str] = {}  # stage -> why its case is expected to fail (none now)
 
 
 def case_parameters() -> list[object]:

@@ -4,6 +4,7 @@ rollback, and runs that must not touch the registry."""
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -219,3 +220,32 @@ def _served_models(workspace: Workspace) -> list[str]:
     experiment = client.get_experiment_by_name(experiment_name())
     models = client.search_logged_models([experiment.experiment_id])
     return sorted(model.model_id for model in models if model.name == registration.SERVED_MODEL_NAME)
+
+
+def test_a_training_run_left_open_by_a_killed_register_is_closed_by_the_next(tmp_path: Path) -> None:
+    """The register stage reopens the candidate's finished training run to log the served model; killed
+    there, the run stays RUNNING. The next register sees the reopening process is gone, closes the run
+    again and registers, instead of refusing the run for good."""
+    from mlflow import MlflowClient
+
+    from sentiment.tracking import orphans
+
+    workspace = easy_workspace(tmp_path / "project", {"tiny": TINY_VARIANT})
+    run_id = train(workspace)["run_id"]
+    client = MlflowClient(model_registry.mlflow_uri(workspace))
+    # What a register killed inside its log step leaves: the run reopened, marked by a process now gone.
+    client.set_tag(run_id, registration.REOPENED_TAG, "true")
+    client.set_tag(run_id, orphans.PID_TAG, "999999999")
+    client.set_tag(run_id, orphans.HOST_TAG, orphans.host_name())
+    client.update_run(run_id, status="RUNNING")
+    assert client.get_run(run_id).info.status == "RUNNING"
+
+    decision = json.loads(model_registry.register(workspace).read_text(encoding="utf-8"))
+
+    assert decision["decision"] == "promoted"
+    assert client.get_run(run_id).info.status == "FINISHED"
+    # A run RUNNING because its own training still runs (a live process) is still refused.
+    client.set_tag(run_id, orphans.PID_TAG, str(os.getpid()))
+    client.update_run(run_id, status="RUNNING")
+    with pytest.raises(DataError, match="is RUNNING, not FINISHED"):
+        model_registry.register(workspace)

@@ -23,6 +23,7 @@ from sentiment.core.files import read_json
 from sentiment.data.vocabulary import Vocabulary
 from sentiment.registry import champion as registry
 from sentiment.serving.inputs import ServingConfig, prepare_reviews
+from sentiment.tracking import orphans
 
 SERVED_MODEL_NAME = "serving_model"  # the logged model's name inside the training run
 PREPROCESSING_SAMPLE = 200  # test reviews re-prepared by the served code and compared with the sequences
@@ -80,6 +81,14 @@ def _score(record: TrainingRecord, split: str, metric: str, where: str) -> float
     return float(value)
 
 
+REOPENED_TAG = "sentiment.reopened_for_serving"
+
+
+def _reopened_by_a_killed_register(client: Any, run_id: str) -> bool:
+    tags = client.get_run(run_id).data.tags
+    return tags.get(REOPENED_TAG) == "true" and orphans.orphan_reason(tags) is not None
+
+
 def require_finished_runs(client: Any, records: Mapping[str, TrainingRecord], tracking_uri: str) -> None:
     """Every variant's training run must exist in this tracking store and have finished."""
     from mlflow.exceptions import MlflowException
@@ -94,6 +103,9 @@ def require_finished_runs(client: Any, records: Mapping[str, TrainingRecord], tr
                 f"{tracking_uri} (it was recorded in {record.run.get('tracking_uri')}); register with the "
                 "same MLFLOW_TRACKING_URI as training"
             ) from None
+        if status == "RUNNING" and _reopened_by_a_killed_register(client, run_id):
+            client.set_terminated(run_id, "FINISHED")  # it had finished before the register reopened it
+            status = "FINISHED"
         if status != "FINISHED":
             raise DataError(
                 f"training run {run_id} of variant '{record.variant}' is {status}, not FINISHED: "
@@ -192,6 +204,11 @@ def register_best(
     )
 
     def log_model() -> str:
+        # The finished training run is reopened to hold the served model: it is marked first, with this
+        # process, so that a register killed meanwhile leaves a run the next register can close again.
+        client.set_tag(candidate.run_id, REOPENED_TAG, "true")
+        for key, value in orphans.process_tags_of_this_process().items():
+            client.set_tag(candidate.run_id, key, value)
         with mlflow.start_run(run_id=candidate.run_id):
             info = log_serving_model(
                 best.model_path,

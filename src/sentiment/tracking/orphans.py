@@ -52,13 +52,13 @@ def workspace_key(workspace: Workspace) -> str:
 
 def process_tags(workspace: Workspace) -> dict[str, str]:
     """The tags that let a later stage tell whether the process running this run is still there."""
+    return {**process_tags_of_this_process(), WORKSPACE_TAG: workspace_key(workspace)}
+
+
+def process_tags_of_this_process() -> dict[str, str]:
+    """This process's pid, host and start time (the part of `process_tags` that names the process)."""
     pid = os.getpid()
-    return {
-        PID_TAG: str(pid),
-        HOST_TAG: host_name(),
-        PROCESS_START_TAG: process_start(pid),
-        WORKSPACE_TAG: workspace_key(workspace),
-    }
+    return {PID_TAG: str(pid), HOST_TAG: host_name(), PROCESS_START_TAG: process_start(pid)}
 
 
 def process_alive(pid: int, started: str = "") -> bool:
