@@ -71,13 +71,16 @@ def training(
     with dvc_stages.workspace_hold(Path(root).resolve(), "the training flow", LOCK_TIMEOUT_SECONDS):
         workspace = Workspace.load(root)
         environment = run_environment(workspace, tracking_uri, pipeline_run)
-        tasks.prepare_tracking(workspace, environment)
-        futures = {
-            name: tasks.stage.submit(workspace, name, environment)
-            for name in training_stages(workspace, variants)
-        }
-        wait(list(futures.values()))
-        return {name: future.result() for name, future in futures.items()}
+        # the tasks export `environment` (on a Dask worker they run in another process); in this one,
+        # the caller's values come back when the flow ends
+        with dvc_stages.environment(environment):
+            tasks.prepare_tracking(workspace, environment)
+            futures = {
+                name: tasks.stage.submit(workspace, name, environment)
+                for name in training_stages(workspace, variants)
+            }
+            wait(list(futures.values()))
+            return {name: future.result() for name, future in futures.items()}
 
 
 def main(argv: Sequence[str] | None = None) -> None:

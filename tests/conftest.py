@@ -60,6 +60,29 @@ SMALL_OVERRIDES: dict[str, Any] = {"source": {"synthetic_reviews": SMALL_SYNTHET
 
 
 TIERS = ("unit", "integration", "e2e")
+# Variables the project and MLflow read: one module leaving one set (a tracking server's URI, say)
+# would send every later module's runs to a server that is long gone.
+GUARDED_VARIABLE_PREFIXES = ("MLFLOW_", "SENTIMENT_", "IMDB_")
+
+
+def _guarded_environment() -> dict[str, str]:
+    return {name: value for name, value in os.environ.items() if name.startswith(GUARDED_VARIABLE_PREFIXES)}
+
+
+@pytest.fixture(scope="module", autouse=True)
+def environment_left_as_found() -> Iterator[None]:
+    """Fail the module whose code (or fixtures) changed a guarded variable, and put it back."""
+    before = _guarded_environment()
+    yield
+    after = _guarded_environment()
+    if after != before:
+        for name in set(before) | set(after):
+            if name in before:
+                os.environ[name] = before[name]
+            else:
+                os.environ.pop(name, None)
+        changed = sorted(name for name in set(before) | set(after) if before.get(name) != after.get(name))
+        pytest.fail(f"the module left environment variables changed: {changed}")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
