@@ -8,7 +8,10 @@ password, is tests/e2e/test_safe_server.py."""
 from __future__ import annotations
 
 import logging
+import os
+from collections.abc import Iterator
 from pathlib import Path
+from unittest import mock
 from urllib.parse import quote
 
 import pytest
@@ -32,18 +35,21 @@ FAST_FAILURE = {"MLFLOW_HTTP_REQUEST_MAX_RETRIES": "0", "MLFLOW_HTTP_REQUEST_TIM
 
 
 @pytest.fixture(autouse=True)
-def clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    """No tracking variables from outside; whatever a test (or the code) sets is undone after it."""
-    for name in (
-        tracking.TRACKING_URI_VARIABLE,
-        tracking.USERNAME_VARIABLE,
-        tracking.PASSWORD_VARIABLE,
-        tracking.SUPPRESS_URL_PRINTING_VARIABLE,
-        lineages.PIPELINE_RUN_VARIABLE,
-    ):
-        monkeypatch.delenv(name, raising=False)
-    for name, value in FAST_FAILURE.items():
-        monkeypatch.setenv(name, value)
+def clean_environment() -> Iterator[None]:
+    """No tracking variables from outside; whatever a test (or the code: the credentials it moves into
+    MLflow's variables) sets is undone after it. monkeypatch.delenv of an absent variable records
+    nothing, so a variable the code sets later would outlive the test: patch.dict restores it all."""
+    with mock.patch.dict(os.environ):
+        for name in (
+            tracking.TRACKING_URI_VARIABLE,
+            tracking.USERNAME_VARIABLE,
+            tracking.PASSWORD_VARIABLE,
+            tracking.SUPPRESS_URL_PRINTING_VARIABLE,
+            lineages.PIPELINE_RUN_VARIABLE,
+        ):
+            os.environ.pop(name, None)
+        os.environ.update(FAST_FAILURE)
+        yield
 
 
 # --- the redaction ----------------------------------------------------------------------------------
