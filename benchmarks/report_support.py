@@ -8,6 +8,8 @@ import platform
 import re
 from pathlib import Path
 
+import yaml
+
 from sentiment.config.workspace import Workspace
 from sentiment.core.files import write_text
 from sentiment.stages import preprocessing as preprocessing_stages
@@ -29,13 +31,20 @@ def load_average() -> str:
     return ", ".join(f"{value:.1f}" for value in os.getloadavg())
 
 
-def prepare(root: Path, archive: Path) -> Workspace:
+def prepare(root: Path, archive: Path | None, synthetic: int | None = None) -> Workspace:
     """A workspace in `root` with the project's params.yaml and the archive's reviews preprocessed
-    (fetch, clean, vocabulary, sequences); a workspace that has its sequences already is reused."""
-    (root / "params.yaml").write_text((PROJECT_ROOT / "params.yaml").read_text(encoding="utf-8"))
+    (fetch, clean, vocabulary, sequences); a workspace that has its sequences already is reused.
+    With `synthetic`, that many of the built-in synthetic reviews instead of the archive's (a quick
+    check that a benchmark runs, not a measurement)."""
+    text = (PROJECT_ROOT / "params.yaml").read_text(encoding="utf-8")
+    if synthetic is not None:
+        params = yaml.safe_load(text)
+        params["source"]["synthetic_reviews"] = synthetic
+        text = yaml.safe_dump(params, sort_keys=False)
+    (root / "params.yaml").write_text(text, encoding="utf-8")
     workspace = Workspace.load(root)
     if not workspace.path(workspace.params.paths.sequences).exists():
-        raw_stages.fetch_raw(workspace, archive=archive)
+        raw_stages.fetch_raw(workspace, archive=archive, use_synthetic=synthetic is not None)
         for stage in (
             preprocessing_stages.clean,
             preprocessing_stages.vocabulary,

@@ -32,6 +32,7 @@ from sentiment.config.workspace import Workspace
 from sentiment.core.errors import SentimentError
 from sentiment.evaluation import metrics as evaluation
 from sentiment.modeling import training
+from sentiment.modeling.inference import predict_probabilities
 from sentiment.stages import readers
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -59,7 +60,7 @@ class EpochWeights(keras.callbacks.Callback):
 def scores(model: keras.Model, arrays: dict[str, np.ndarray]) -> dict[str, dict[str, float]]:
     return {
         split: evaluation.binary_metrics(
-            arrays[f"y_{split}"], training.predict_probabilities(model, arrays[f"x_{split}"])
+            arrays[f"y_{split}"], predict_probabilities(model, arrays[f"x_{split}"])
         )
         for split in ("validation", "test")
     }

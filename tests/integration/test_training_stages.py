@@ -20,6 +20,7 @@ from conftest import SMALL_OVERRIDES, merged, project_params, run_command, write
 from sentiment import cli
 from sentiment.config.workspace import Workspace
 from sentiment.evaluation import metrics as evaluation
+from sentiment.evaluation import word_order
 from sentiment.stages import model_training, readers
 from sentiment.stages import preprocessing as preprocessing_stages
 from sentiment.stages import raw as raw_stages
@@ -73,7 +74,9 @@ def outputs_of(workspace: Workspace, name: str) -> dict[str, Path]:
 
 def check_reports_agree_with(probabilities: np.ndarray, labels: np.ndarray, files: dict[str, Path]) -> None:
     metrics = read_json(files["metrics"])
+    shuffled = metrics["test"].pop(word_order.SHUFFLED_METRIC)  # on other inputs: the words shuffled
     assert metrics["test"] == pytest.approx(evaluation.binary_metrics(labels, probabilities), abs=1e-6)
+    assert 0 <= shuffled <= 1
     confusion = pd.read_csv(files["plots"] / "confusion.csv")
     names = np.array(["negative", "positive"])
     assert (confusion["predicted"].to_numpy() == names[(probabilities >= 0.5).astype(int)]).all()

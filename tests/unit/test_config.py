@@ -86,6 +86,20 @@ def test_a_key_with_a_default_in_code_is_still_required(
     test_a_missing_key_is_named(params_data, path, expected)
 
 
+@pytest.mark.parametrize("pooling", ["mean", "max"])
+def test_a_variant_without_recurrence_is_cell_none_with_no_units(
+    params_data: dict[str, Any], pooling: str
+) -> None:
+    params_data["models"]["bag"].update(pooling=pooling, dropout=0.2, bigram_buckets=0)
+    bag = params_from_mapping(params_data).models["bag"]
+    assert (bag.cell, bag.units, bag.pooling, bag.recurrent) == ("none", (), pooling, False)
+    assert all(
+        variant.recurrent
+        for name, variant in params_from_mapping(params_data).models.items()
+        if name != "bag"
+    )
+
+
 def test_only_the_documented_variant_options_may_be_left_out(params_data: dict[str, Any]) -> None:
     extras = ("reset_after", "bigram_buckets", "embedding_learning_rate", "average_weights")
     for name in extras:
@@ -183,7 +197,31 @@ def test_a_value_out_of_its_range_is_refused_by_key(
         (("validation", "sequences", "max_oov_rate"), 1.1, "validation.sequences.max_oov_rate: expected in"),
         (("validation", "examples"), -1, "validation.examples: expected >= 0"),
         (("source", "synthetic_test_fraction"), 0.9999, "source.synthetic_test_fraction: .* 1 train reviews"),
-        (("models", "rnn", "units"), [], "models.rnn.units: expected at least one layer"),
+        (("models", "rnn", "units"), [], "models.rnn.units: expected at least one layer for cell 'rnn'"),
+        (("models", "bag", "cell"), "gru", r"models.bag.units: expected at least one layer for cell 'gru'"),
+        (
+            ("models", "bag", "cell"),
+            "transformer",
+            r"models.bag.cell: 'transformer' is not one of \['none', ",
+        ),
+        (
+            ("models", "rnn", "cell"),
+            "none",
+            r"models.rnn.units: expected \[\] .* when cell is 'none', got \[64\]",
+        ),
+        (
+            ("models", "bag", "units"),
+            [64],
+            r"models.bag.units: expected \[\] \(no recurrent layer\) when cell",
+        ),
+        (
+            ("models", "bag", "bidirectional"),
+            True,
+            "models.bag.bidirectional: expected false .no recurrent layer to run backwards. when cell is "
+            "'none', got True",
+        ),
+        (("models", "bag", "pooling"), "last", "models.bag.pooling: expected 'mean' or 'max' .*, got 'last'"),
+        (("models", "bag", "recurrent_dropout"), 0.2, "models.bag.recurrent_dropout: expected 0 .*, got 0.2"),
         (("models", "deep", "units"), [64, 0], r"models.deep.units\[1\]: expected >= 1, got 0"),
         (("models", "rnn", "dropout"), 1.0, r"models.rnn.dropout: expected in \[0, 1\), got 1.0"),
         (("models", "rnn", "embedding_dim"), 0, "models.rnn.embedding_dim: expected >= 1"),

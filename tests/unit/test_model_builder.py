@@ -40,6 +40,8 @@ VARIANTS: dict[str, dict[str, Any]] = {
         "bigram_buckets": 13,
         "embedding_learning_rate": 30.0,
     },
+    "bag": {"cell": "none", "units": [], "embedding_dim": 6, "pooling": "mean", "dropout": 0.3},
+    "bag_pairs": {"cell": "none", "units": [], "embedding_dim": 6, "pooling": "max", "bigram_buckets": 13},
 }
 
 
@@ -94,6 +96,9 @@ def test_each_variant_builds_the_layers_its_data_describes(name: str) -> None:
     assert [pooling.mode for pooling in poolings] == ([] if config.pooling == "last" else [config.pooling])
     dense = [layer for layer in model.layers if isinstance(layer, keras.layers.Dense)]
     assert [layer.units for layer in dense] == ([config.dense_units, 1] if config.dense_units else [1])
+    # Without a recurrent layer to drop its inputs, a Dropout layer does, after the pooling.
+    dropouts = [layer.rate for layer in model.layers if isinstance(layer, keras.layers.Dropout)]
+    assert dropouts == ([config.dropout] if not config.recurrent and config.dropout else [])
     assert dense[-1].activation is keras.activations.sigmoid
     assert model.output_shape == (None, 1)
 
@@ -113,6 +118,18 @@ def test_padding_side_does_not_change_the_prediction(name: str, pooling: str) ->
     np.testing.assert_allclose(padded[0], unpadded[0], atol=TOLERANCE, rtol=0)
     np.testing.assert_allclose(padded[1], unpadded[0], atol=TOLERANCE, rtol=0)
     assert np.isfinite(padded[2]).all(), "an all-padding (empty) review must still get a probability"
+
+
+@pytest.mark.parametrize("pooling", ["mean", "max"])
+def test_a_bag_of_words_ignores_padding_and_word_order_unless_it_reads_word_pairs(pooling: str) -> None:
+    keras.utils.set_random_seed(4)
+    review, reordered = [5, 3, 17, 2, 9], [9, 17, 5, 2, 3]
+    batch = np.array([[0, 0, *review], [*review, 0, 0], [0, 0, *reordered], [0] * 7], dtype="int32")
+    for name, reads_pairs in (("bag", False), ("bag_pairs", True)):
+        model = build_model(variant(name, pooling=pooling), VOCABULARY_SIZE)
+        pre, post, shuffled, empty = keras.ops.convert_to_numpy(model(batch, training=False))[:, 0]
+        assert post == pytest.approx(pre, abs=TOLERANCE) and np.isfinite(empty)
+        assert (abs(shuffled - pre) > TOLERANCE) == reads_pairs, name
 
 
 def test_masked_max_pooling_skips_padded_steps() -> None:
@@ -267,6 +284,8 @@ def test_saved_model_loads_back_with_the_same_predictions(
     ("changes", "problem"),
     [
         ({"cell": "transformer"}, "not one of"),
+        ({"cell": "none"}, r"units: expected \[\]"),
+        ({"cell": "none", "units": [], "pooling": "last"}, "pooling: expected 'mean' or 'max'"),
         ({"units": []}, "units"),
         ({"units": [4, 0]}, "units"),
         ({"dropout": 1.5}, "dropout"),

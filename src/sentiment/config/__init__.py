@@ -22,6 +22,7 @@ from sentiment.config.loader import (
 )
 from sentiment.config.sections import (
     BASELINE,
+    NO_RECURRENCE,
     BaselineConfig,
     DiagnosticsConfig,
     RegistryConfig,
@@ -39,6 +40,7 @@ from sentiment.core.errors import ConfigError
 __all__ = [
     "BASELINE",
     "DEFAULT_PARAMS_FILE",
+    "NO_RECURRENCE",
     "BaselineConfig",
     "CleaningConfig",
     "ConfigError",

@@ -14,9 +14,11 @@ import re
 from dataclasses import dataclass, field
 from typing import Annotated, Literal
 
-from sentiment.config.schema import OPTIONAL, NonEmpty, Pattern, Range, Word
+from sentiment.config.schema import OPTIONAL, Pattern, Range, Word, shown
 from sentiment.core.errors import ConfigError
 
+# The `cell` of a variant without recurrent layer (`units` []): a bag of words.
+NO_RECURRENCE = "none"
 # The count-based baseline's model name, beside the recurrent variants' names (never a variant's name).
 BASELINE = "baseline"
 # A variant's name is a DVC stage name (train@<name>) and a file name (models/<name>.keras).
@@ -41,24 +43,28 @@ MetricName = Annotated[str, Pattern(r"[a-z][a-z0-9_]*", "a metric name such as a
 
 @dataclass(frozen=True)
 class VariantConfig:
-    """One recurrent model (params.yaml `models.<name>`), read by the one builder in `modeling.builder`.
+    """One model (params.yaml `models.<name>`), read by the one builder in `modeling.builder`.
 
-    `units` has one entry per stacked recurrent layer (two or more make a deep RNN). `pooling` reduces
-    the last recurrent layer's output over time, ignoring padding: its final state ("last"), or the
-    "max" or "mean" of its sequence. `reset_after` only matters for GRUs (True: the cuDNN form,
-    False: the course's equation). `bigram_buckets` > 0 adds to each word's vector the vector of the
-    pair (previous word, word), hashed into that many rows (0: words only). `embedding_learning_rate`
-    > 0 trains the embedding with plain SGD at that rate instead of Adam (0: Adam, like the rest).
-    `average_weights` keeps the mean of the weights at the end of the last epochs run, as many as give
-    the lowest validation loss (stochastic weight averaging), instead of the best epoch's weights.
+    `units` has one entry per stacked recurrent layer (two or more make a deep RNN). `cell` "none"
+    with `units` [] has no recurrent layer: a bag of words, the embedded review pooled over its words
+    (`pooling` "mean" or "max", `bidirectional` false, `recurrent_dropout` 0; `dropout` then drops
+    features of the pooled vector, as a recurrent layer drops the same features of every step).
+    `pooling` reduces the last recurrent layer's output (or the embedding) over time, ignoring padding:
+    its final state ("last"), or the "max" or "mean" of its sequence. `reset_after` only matters for
+    GRUs (True: the cuDNN form, False: the course's equation). `bigram_buckets` > 0 adds to each word's
+    vector the vector of the pair (previous word, word), hashed into that many rows (0: words only).
+    `embedding_learning_rate` > 0 trains the embedding with plain SGD at that rate instead of Adam (0:
+    Adam, like the rest). `average_weights` keeps the mean of the weights at the end of the last epochs
+    run, as many as give the lowest validation loss (stochastic weight averaging), instead of the best
+    epoch's weights.
 
     In params.yaml every key from `cell` to `dense_units` is required; the last four are `OPTIONAL`
     (left out: `reset_after` true, Keras' default, and the extras off): a variant names the extras it
     uses.
     """
 
-    cell: Literal["rnn", "gru", "lstm"]
-    units: Annotated[tuple[Positive, ...], NonEmpty("layer")]
+    cell: Literal["none", "rnn", "gru", "lstm"]
+    units: tuple[Positive, ...]
     bidirectional: bool = False
     dropout: Rate = 0.0
     recurrent_dropout: Rate = 0.0
@@ -69,6 +75,34 @@ class VariantConfig:
     bigram_buckets: Count = field(default=0, metadata=OPTIONAL)
     embedding_learning_rate: Annotated[float, Range(ge=0)] = field(default=0.0, metadata=OPTIONAL)
     average_weights: bool = field(default=False, metadata=OPTIONAL)
+
+    @property
+    def recurrent(self) -> bool:
+        """Whether the variant has a recurrent layer (false: a bag of words, `cell` "none")."""
+        return self.cell != NO_RECURRENCE
+
+    def __post_init__(self) -> None:
+        # A message starts with the key whose value cannot be, and names the key it conflicts with.
+        if self.recurrent:
+            if not self.units:
+                raise ConfigError(
+                    f"units: expected at least one layer for cell {self.cell!r} "
+                    f"(cell {NO_RECURRENCE!r}: no recurrent layer), got []"
+                )
+            return
+        conflicts = (
+            ("units", bool(self.units), "[] (no recurrent layer)"),
+            ("bidirectional", self.bidirectional, "false (no recurrent layer to run backwards)"),
+            ("pooling", self.pooling == "last", "'mean' or 'max' (no recurrent state to take the last of)"),
+            ("recurrent_dropout", self.recurrent_dropout > 0, "0 (no recurrent layer)"),
+        )
+        for key, wrong, expected in conflicts:
+            if wrong:
+                value = getattr(self, key)
+                value = list(value) if isinstance(value, tuple) else value
+                raise ConfigError(
+                    f"{key}: expected {expected} when cell is {NO_RECURRENCE!r}, got {shown(value)}"
+                )
 
 
 @dataclass(frozen=True)

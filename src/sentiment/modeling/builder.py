@@ -3,7 +3,9 @@
 Every variant has the same shape: token ids -> Embedding (index 0 masked, so 'pre' and 'post'
 padding give the same prediction; optionally plus hashed word-pair vectors) -> one or more recurrent
 layers (the cell looked up in RECURRENT_LAYERS, optionally Bidirectional) -> pooling over time ->
-optional Dense -> Dense(1, sigmoid).
+optional Dense -> Dense(1, sigmoid). With no recurrent layer (cell "none", units []) the embedding is
+pooled directly: a bag of words (of word pairs too, with bigram_buckets), the model against which the
+recurrence is measured.
 A new variant, say a bidirectional GRU, is a params.yaml entry, never new code.
 """
 
@@ -166,6 +168,11 @@ def build_model(
         hidden = recurrent_layer(variant, units, return_sequences, position)(hidden)
     if variant.pooling != "last":
         hidden = MaskedGlobalPooling1D(variant.pooling, name=f"{variant.pooling}_pooling")(hidden)
+    if not variant.recurrent and variant.dropout:
+        # A recurrent layer drops the same input features at every step of a review; with no such
+        # layer, dropping those features of the pooled vector is the same thing (mean and max of
+        # masked steps commute with a mask that is constant over the review).
+        hidden = keras.layers.Dropout(variant.dropout, name="dropout")(hidden)
     if variant.dense_units:
         hidden = keras.layers.Dense(variant.dense_units, activation="relu", name="dense")(hidden)
     outputs = keras.layers.Dense(1, activation="sigmoid", name="sentiment")(hidden)

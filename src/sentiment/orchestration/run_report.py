@@ -2,9 +2,9 @@
 read from the stages' JSON reports.
 
 - the data validation summary, from the validation stages' JSON results;
-- one table row per trained model: its validation and test metrics, a link to its MLflow run (never
-  with credentials), and the registry's decision for it (the registered version, champion or
-  challenger);
+- one table row per trained model: its validation and test metrics (the test accuracy also on the
+  reviews with their words shuffled), a link to its MLflow run (never with credentials), and the
+  registry's decision for it (the registered version, champion or challenger);
 - which stages ran, were restored from DVC's run cache, or were already up to date.
 """
 
@@ -20,8 +20,9 @@ from sentiment.config.workspace import VALIDATIONS, Workspace
 from sentiment.core.files import read_json
 from sentiment.tracking import uris
 
-# Metrics shown per split, in this order, when the training reports them.
-SHOWN_METRICS = ("accuracy", "loss", "auc", "precision", "recall", "f1")
+# Metrics shown per split, in this order, when the training reports them; shuffled_accuracy (test
+# only) is the accuracy on the reviews with their words shuffled, beside the accuracy.
+SHOWN_METRICS = ("accuracy", "shuffled_accuracy", "loss", "roc_auc", "precision", "recall", "f1")
 LOCAL_MLFLOW_UI = uris.LOCAL_MLFLOW_UI  # where `mlflow ui` serves a local store by default
 
 

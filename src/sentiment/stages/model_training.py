@@ -8,6 +8,7 @@ staging directory such a training left is removed when the new one stages its fi
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -18,6 +19,8 @@ from sentiment.data.sequences import SPLITS
 from sentiment.stages.readers import read_clean, read_sequences, read_vocabulary
 
 if TYPE_CHECKING:
+    import numpy as np
+
     from sentiment.evaluation.outputs import ModelOutputs
     from sentiment.tracking.lineage import Lineage
 
@@ -61,12 +64,8 @@ def train(workspace: Workspace, variant: str) -> Path:
     )
 
 
-def baseline(workspace: Workspace) -> Path:
-    """Stage `baseline`: TF-IDF + logistic regression on the cleaned text of the sequences' splits."""
-    from sentiment.stages import training_run
-
-    _close_orphaned_runs(workspace, BASELINE)
-    arrays = read_sequences(workspace)
+def split_texts(workspace: Workspace, arrays: Mapping[str, np.ndarray]) -> dict[str, list[str]]:
+    """The cleaned text of each review of the sequences' splits, in the sequences' order."""
     text_by_id = read_clean(workspace).set_index("review_id")["text"]
     texts: dict[str, list[str]] = {}
     for split in SPLITS:
@@ -78,6 +77,16 @@ def baseline(workspace: Workspace) -> Path:
                 workspace.clean_table,
             )
         texts[split] = found.tolist()
+    return texts
+
+
+def baseline(workspace: Workspace) -> Path:
+    """Stage `baseline`: TF-IDF + logistic regression on the cleaned text of the sequences' splits."""
+    from sentiment.stages import training_run
+
+    _close_orphaned_runs(workspace, BASELINE)
+    arrays = read_sequences(workspace)
+    texts = split_texts(workspace, arrays)
     labels = {split: arrays[f"y_{split}"] for split in SPLITS}
     lineage = _lineage(workspace, {"sequences": workspace.sequences_file, "clean": workspace.clean_table})
     return training_run.train_baseline(workspace, texts, labels, model_outputs(workspace, BASELINE), lineage)

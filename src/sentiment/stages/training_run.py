@@ -24,6 +24,7 @@ from sentiment.core.files import write_json, write_text
 from sentiment.data.sequences import SPLITS
 from sentiment.data.vocabulary import Vocabulary
 from sentiment.evaluation import metrics as evaluation
+from sentiment.evaluation import word_order
 from sentiment.evaluation.outputs import (
     ModelOutputs,
     staged,
@@ -41,11 +42,13 @@ from sentiment.tracking.orphans import process_tags
 
 @dataclass(frozen=True)
 class Predictions:
-    """A model's P(positive) on the validation and test splits, and the test split's prediction time."""
+    """A model's P(positive) on the validation and test splits, and the test split's prediction time;
+    `shuffled_test` on the test reviews with their words shuffled (`evaluation.word_order`)."""
 
     validation: np.ndarray
     test: np.ndarray
     test_seconds: float
+    shuffled_test: np.ndarray
 
 
 def _data_parameters(arrays: Mapping[str, np.ndarray], vocabulary_size: int) -> dict[str, int]:
@@ -68,14 +71,30 @@ def _validation_metrics(labels: np.ndarray, probabilities: np.ndarray) -> dict[s
     return {"loss": scores["log_loss"], **scores}
 
 
-def _predict(predict: Any, validation_inputs: Any, test_inputs: Any) -> Predictions:
+def _predict(
+    predict: Any, validation_inputs: Any, test_inputs: Any, shuffled_test_inputs: Any
+) -> Predictions:
     started = time.perf_counter()
     test = predict(test_inputs)
     test_seconds = time.perf_counter() - started
-    return Predictions(validation=predict(validation_inputs), test=test, test_seconds=test_seconds)
+    return Predictions(
+        validation=predict(validation_inputs), test=test, test_seconds=test_seconds,
+        shuffled_test=predict(shuffled_test_inputs),
+    )  # fmt: skip
 
 
-# --- the recurrent variants ----------------------------------------------------------------------
+def _test_metrics(
+    plots_dir: Path, title: str, labels: np.ndarray, predictions: Predictions
+) -> dict[str, float]:
+    """The test split's metrics (and plots), with the accuracy on its reviews with their words shuffled."""
+    shuffled = evaluation.binary_metrics(labels, predictions.shuffled_test)["accuracy"]
+    return {
+        **write_test_plots(plots_dir, title, labels, predictions.test),
+        word_order.SHUFFLED_METRIC: shuffled,
+    }
+
+
+# --- the networks: the recurrent variants and the bag of words ---------------------------------
 
 
 def _fit_variant(params: Params, name: str, arrays: Mapping[str, np.ndarray], vocabulary_size: int) -> Any:
@@ -126,7 +145,7 @@ def train_variant(
     outputs: ModelOutputs,
     lineage: Lineage,
 ) -> Path:
-    """Train, evaluate, diagnose, report and track the recurrent variant `name`; returns the model file."""
+    """Train, evaluate, diagnose, report and track the network variant `name`; returns the model file."""
     from sentiment.modeling.inference import predict_probabilities
 
     params = workspace.params
@@ -142,18 +161,20 @@ def train_variant(
             "data": _data_parameters(arrays, vocabulary.size),
         },
     )
-    tags = {"variant": name, "model_family": "recurrent", "cell": variant.cell, **process_tags(workspace)}
+    family = "recurrent" if variant.recurrent else "bag-of-words"
+    tags = {"variant": name, "model_family": family, "cell": variant.cell, **process_tags(workspace)}
     with staged(outputs) as staging, tracking.tracked_run(workspace, name, lineage, parameters, tags) as run:
         files = staging.staged
         trained = _fit_variant(params, name, arrays, vocabulary.size)
         model = trained.model
         predictions = _predict(
-            lambda tokens: predict_probabilities(model, tokens), arrays["x_validation"], arrays["x_test"]
-        )
+            lambda tokens: predict_probabilities(model, tokens), arrays["x_validation"], arrays["x_test"],
+            word_order.shuffle_tokens(arrays["x_test"], params.seed),
+        )  # fmt: skip
         write_learning_curves(files.plots_dir, name, trained.history)
         metrics: dict[str, dict[str, float]] = {
             "validation": _validation_metrics(arrays["y_validation"], predictions.validation),
-            "test": write_test_plots(files.plots_dir, name, arrays["y_test"], predictions.test),
+            "test": _test_metrics(files.plots_dir, name, arrays["y_test"], predictions),
             "training": {
                 "epochs_run": trained.epochs_run,
                 "best_epoch": trained.best_epoch,
@@ -207,10 +228,11 @@ def train_baseline(
             lambda split_texts: count_baseline.baseline_probabilities(model, split_texts),
             texts["validation"],
             texts["test"],
+            word_order.shuffle_words(texts["test"], params.seed),
         )
         metrics: dict[str, dict[str, float]] = {
             "validation": _validation_metrics(labels["validation"], predictions.validation),
-            "test": write_test_plots(files.plots_dir, BASELINE, labels["test"], predictions.test),
+            "test": _test_metrics(files.plots_dir, BASELINE, labels["test"], predictions),
             "training": {"features": count_baseline.vocabulary_size(model)},
             "speed": _speed(fit_seconds, len(labels["train"]), predictions),
         }
