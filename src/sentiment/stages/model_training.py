@@ -15,6 +15,7 @@ from sentiment.config import BASELINE, variant_config
 from sentiment.config.workspace import Workspace
 from sentiment.core.errors import DataError
 from sentiment.data.sequences import SPLITS
+from sentiment.data.splits import recorded_method
 from sentiment.stages.readers import read_clean, read_sequences, read_vocabulary
 
 if TYPE_CHECKING:
@@ -67,6 +68,7 @@ def baseline(workspace: Workspace) -> Path:
 
     _close_orphaned_runs(workspace, BASELINE)
     arrays = read_sequences(workspace)
+    validation_split = recorded_method(arrays, workspace.sequences_file)
     text_by_id = read_clean(workspace).set_index("review_id")["text"]
     texts: dict[str, list[str]] = {}
     for split in SPLITS:
@@ -80,4 +82,6 @@ def baseline(workspace: Workspace) -> Path:
         texts[split] = found.tolist()
     labels = {split: arrays[f"y_{split}"] for split in SPLITS}
     lineage = _lineage(workspace, {"sequences": workspace.sequences_file, "clean": workspace.clean_table})
-    return training_run.train_baseline(workspace, texts, labels, model_outputs(workspace, BASELINE), lineage)
+    return training_run.train_baseline(
+        workspace, texts, labels, model_outputs(workspace, BASELINE), lineage, validation_split
+    )
