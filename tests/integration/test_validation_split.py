@@ -11,7 +11,7 @@ import pytest
 
 from conftest import ArchiveFactory, WorkspaceFactory, movie_url
 from sentiment.config.workspace import Workspace
-from sentiment.core.errors import ValidationFailed
+from sentiment.core.errors import DataError, ValidationFailed
 from sentiment.stages import data_validation, readers
 from sentiment.stages import preprocessing as preprocessing_stages
 from sentiment.stages import raw as raw_stages
@@ -130,3 +130,13 @@ def test_a_malformed_movie_id_fails_validate_text(workspace: Workspace) -> None:
     preprocessing_stages.clean(workspace)
     with pytest.raises(ValidationFailed, match=r"raw_reviews\.movie"):
         data_validation.validate_text(workspace)
+
+
+def test_sequences_without_the_split_method_cannot_be_validated(preprocessed_workspace: Workspace) -> None:
+    path = preprocessed_workspace.sequences_file
+    arrays = readers.read_sequences(preprocessed_workspace)
+    del arrays["validation_split"]
+    with path.open("wb") as handle:
+        np.savez(handle, **arrays)  # type: ignore[arg-type]
+    with pytest.raises(DataError, match="sequences lack the array 'validation_split'"):
+        data_validation.validate_sequences(preprocessed_workspace)

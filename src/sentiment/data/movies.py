@@ -2,8 +2,9 @@
 
 Line <id> (0-based) of a labeled folder's list is the IMDB page of the movie that review <id> is
 about, e.g. `http://www.imdb.com/title/tt0453418/usercomments`; the movie id is its `tt` number
-("tt0453418"). IMDB's train and test hold disjoint movies, but one movie has up to 30 reviews in a
-split: a validation split drawn from train must keep each movie's reviews together (`data.splits`).
+("tt0453418"). IMDB's train and test hold disjoint movies (all but one), but one movie has up to 30
+reviews in a split: a validation split drawn from train keeps each movie's reviews together
+(`data.splits`).
 
 Pure: `ingest` reads the files (with its one safe-reader policy) and hands their bytes here.
 """

@@ -1,10 +1,11 @@
 """The validation split: training reviews held out for every choice, grouped by movie when known.
 
-IMDB's train and test hold disjoint movies, but a movie has up to 30 reviews within a split, written
-about the same plot and actors. A validation review whose movie has other reviews in the training part
-is easier than a test review, so a random validation split reads optimistic. The split is therefore
-by movie ("movie") whenever every training review has one, and the stratified random split otherwise
-("random": synthetic reviews, or an archive without URL lists). Pure and deterministic given the seed.
+IMDB's train and test hold disjoint movies (all but one), but a movie has up to 30 reviews within a
+split, written about the same plot and actors. A validation review whose movie has other reviews in
+the training part is easier than a test review, so a random validation split reads optimistic. The
+split is therefore by movie ("movie") whenever every training review has one, and the stratified
+random split otherwise ("random": synthetic reviews, or an archive without URL lists). Pure and
+deterministic given the seed.
 """
 
 from __future__ import annotations
@@ -62,8 +63,8 @@ def movie_split(
     Each label's target is its share `fraction` of the rows, as in `stratified_split`. The movies are
     visited in a seeded random order, and a movie joins the held-out part only while that overshoots
     neither label's target; so no label is ever over its target, and every movie left in the kept part
-    would overshoot one. IMDB (reviews of one movie lean to one label, at most 30 per movie) meets
-    both targets exactly.
+    would overshoot one. On IMDB's training reviews (at most 30 per movie, a movie's reviews leaning to
+    one label) it meets both targets exactly.
     """
     _check_fraction(fraction)
     labels = np.asarray(labels)
