@@ -31,6 +31,8 @@ from sentiment.data.sequences import pad_tokenized
 from sentiment.data.vocabulary import OOV_INDEX, Vocabulary, encode
 
 FORMAT_VERSION = 1
+# The validation split's fraction, once a `sequences` setting: ignored in the configs of older models.
+LEGACY_SEQUENCES_KEY = "validation_fraction"
 REVIEW_COLUMN = "review"
 POSITIVE, NEGATIVE = "positive", "negative"
 OUTPUT_COLUMNS = ("probability_positive", "label", "error", "warning", "words", "oov_share", "truncated")
@@ -53,7 +55,12 @@ class ServingConfig:
     def from_dict(cls, data: Mapping[str, Any], where: str = "serving config") -> ServingConfig:
         if data.get("format_version") != FORMAT_VERSION:
             raise ValueError(f"{where}: unsupported format_version {data.get('format_version')!r}")
-        return build(cls, {key: value for key, value in data.items() if key != "format_version"}, where)
+        fields = {key: value for key, value in data.items() if key != "format_version"}
+        sequences = fields.get("sequences")
+        if isinstance(sequences, Mapping) and LEGACY_SEQUENCES_KEY in sequences:
+            # Models saved before the split had its own params section carry it; it never served.
+            fields["sequences"] = {k: v for k, v in sequences.items() if k != LEGACY_SEQUENCES_KEY}
+        return build(cls, fields, where)
 
 
 @dataclass(frozen=True)
