@@ -149,12 +149,11 @@ def _decision_change(
 ) -> Change:
     """The change that records a promotion or challenger decision (`report`) in the registry."""
     outcome, reason = str(report["decision"]), str(report["reason"])
-    paired = report.get("paired_test") or {}
-    champion = report.get("champion_before") or {}
-    figures = {"champion_test_accuracy": champion.get("test_accuracy"), **paired}
-    tags = {"decision": outcome, "decision_reason": reason, "decided_at": utc_now()}
+    paired = report["paired_test"] or {}  # empty for a first model: no champion to test against
     if paired:
-        tags.update({key: repr(figures[key]) for key in FIGURE_TAGS})
+        paired = {"champion_test_accuracy": report["champion_before"]["test_accuracy"], **paired}
+    tags = {"decision": outcome, "decision_reason": reason, "decided_at": utc_now()}
+    tags.update({key: repr(paired[key]) for key in FIGURE_TAGS if paired})
     tags[DECISION_RECORD_TAG] = json.dumps(report)
     description = describe(candidate, registry.config, outcome, reason)
     if outcome == "promoted":
@@ -162,7 +161,7 @@ def _decision_change(
             "variant": candidate.variant,
             f"validation_{registry.config.selection_metric}": candidate.validation_score,
             "test_accuracy": report["candidate"]["test_accuracy"],
-            **({"champion_test_accuracy": figures["champion_test_accuracy"], **paired} if paired else {}),
+            **paired,
             "decision": outcome,
         }
         return registry.promotion(version, reason, tags, description, event)
