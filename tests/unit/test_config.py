@@ -78,6 +78,7 @@ def test_a_missing_training_epochs_is_an_error_not_a_default(params_data: dict[s
         (("validation", "examples"), "validation: missing key 'examples'"),
         (("validation", "leakage", "policy"), "validation.leakage: missing key 'policy'"),
         (("registry", "margin"), "registry: missing key 'margin'"),
+        (("registry", "alpha"), "registry: missing key 'alpha'"),
         (("baseline", "max_features"), "baseline: missing key 'max_features'"),
         (("models", "gru", "dropout"), "models.gru: missing key 'dropout'"),
         (("models", "gru", "pooling"), "models.gru: missing key 'pooling'"),
@@ -147,6 +148,9 @@ def test_only_the_documented_variant_options_may_be_left_out(params_data: dict[s
         ("registry", "threshold", 1.0, r"registry.threshold: expected in \(0, 1\), got 1.0"),
         ("registry", "unreliable_oov_share", 0, r"registry.unreliable_oov_share: expected in \(0, 1\]"),
         ("registry", "selection_metric", "", "registry.selection_metric: expected a metric name"),
+        ("registry", "alpha", 0, r"registry.alpha: expected in \(0, 1\), got 0"),
+        ("registry", "alpha", 1.0, r"registry.alpha: expected in \(0, 1\), got 1.0"),
+        ("registry", "comparison_metric", "roc_auc", r"registry.comparison_metric: 'roc_auc' is not one of"),
         (
             "registry",
             "challenger_alias",
