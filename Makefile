@@ -22,7 +22,7 @@ LOCK_FLAGS ?=
 
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: setup lock run demo test test-fast lint benchmark ui clean-venv
+.PHONY: setup lock run demo test test-fast test-e2e test-all lint benchmark ui clean-venv
 
 setup: $(STAMP)
 
@@ -53,13 +53,22 @@ demo: $(STAMP)
 	sentiment fetch --synthetic
 	dvc repro
 
-## The whole suite: unit, integration and end-to-end tiers.
+## The test suite: the unit and integration tiers (real dvc repro, MLflow, Great Expectations, the
+## Prefect harness), under ten minutes on 2 cores. CI runs it, then the end-to-end tier.
 test: $(STAMP)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest tests/unit tests/integration
 
 ## The unit tier only (tests/unit): pure functions, no training, no servers.
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest tests/unit -q
+
+## The end-to-end tier (tests/e2e): real Prefect and MLflow servers, deployments and workers, Dask
+## clusters, processes killed at every stage and every registry write. About twenty minutes.
+test-e2e: $(STAMP)
+	$(BIN)/python -m pytest tests/e2e
+
+## Every tier.
+test-all: test test-e2e
 
 ## Speed and accuracy figures on the shared IMDB archive (../shared/data/imdb), written to
 ## BENCHMARKS.md (training all variants takes about 15 minutes on 2 cores).
