@@ -131,19 +131,22 @@ def recheck_lines(results: dict[str, Any], seed: int) -> str:
         else "**different** figures for " + ", ".join(differing)
     )
     return (
-        f"- Determinism: each configuration trained again with seed {seed}, on the same machine and "
-        f"params: {verdict}.\n"
+        f"- Determinism: each configuration trained again with seed {seed}, on the same machine and\n"
+        f"  params: {verdict}.\n"
     )
 
 
 def spread_lines(results: dict[str, Any]) -> str:
-    """What another machine should expect: differences of the order of the seed spread (not measured)."""
+    """What another machine should expect: differences of the order of the seed spread (not measured);
+    nothing for a single seed, which has no spread."""
+    if any(result["summary"]["test"]["runs"] < 2 for result in results.values()):
+        return ""
     widest = max(results, key=lambda label: results[label]["summary"]["test"]["sd"])
     sd = results[widest]["summary"]["test"]["sd"]
     return (
-        f"- Across machines (another CPU, thread count or TensorFlow build) the floating-point sums differ "
-        f"and so do the figures; not measured here, expect differences of the order of the seed spread: "
-        f"test accuracy sd up to {100 * sd:.2f} points ({widest}).\n"
+        "- Across machines (another CPU, thread count or TensorFlow build) the floating-point sums differ\n"
+        "  and so do the figures; not measured here, expect differences of the order of the seed spread:\n"
+        f"  test accuracy sd up to {100 * sd:.2f} points ({widest}).\n"
     )
 
 
