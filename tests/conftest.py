@@ -18,8 +18,11 @@ Params:
 Data:
 - `make_archive(files=None, *, name=..., compression="gz")`: a tar archive in the official aclImdb
   layout; `files` maps member paths to text (str) or raw bytes, default `small_review_files()`.
-- `shared_archive`: the shared 45k-review IMDB archive; the test is skipped, with the reason, when
-  ../shared is absent.
+- `small_review_files(movies=False)`: those default files; with `movies`, the URL lists naming each
+  review's movie (`SMALL_MOVIES`) as well.
+- `shared_archive`: the shared 45k-review IMDB archive (labeled reviews only, no URL lists);
+  `shared_archive_95k`: the 95k one, with the URL lists. A test using one is skipped, with the reason,
+  when ../shared is absent.
 
 Prefect:
 - `prefect_harness`: one Prefect test harness (temporary server and database) for the whole session,
@@ -55,6 +58,7 @@ from sentiment.stages import raw as raw_stages
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 VENV_BIN = Path(sys.executable).parent
 SHARED_ARCHIVE = PROJECT_ROOT.parent / "shared" / "data" / "imdb" / "aclImdb_45k.tar.gz"
+SHARED_ARCHIVE_95K = SHARED_ARCHIVE.with_name("aclImdb_95k.tar.gz")
 SMALL_SYNTHETIC_REVIEWS = 200
 SMALL_OVERRIDES: dict[str, Any] = {"source": {"synthetic_reviews": SMALL_SYNTHETIC_REVIEWS}}
 
@@ -211,8 +215,23 @@ def dvc_project(tmp_path: Path) -> Path:
 # --- data ----------------------------------------------------------------------------------------
 
 
-def small_review_files() -> dict[str, str]:
-    """Two reviews per split and label in the aclImdb layout, plus files the reader must ignore."""
+# With `small_review_files(movies=True)`: the movie of each review (split, sentiment, id). Review 0 of
+# train/pos and of train/neg are about one movie, as a movie's reviews often disagree.
+SMALL_MOVIES = {
+    ("train", "pos"): ("tt0000001", "tt0000002"),
+    ("train", "neg"): ("tt0000001", "tt0000003"),
+    ("test", "pos"): ("tt0000011", "tt0000012"),
+    ("test", "neg"): ("tt0000013", "tt0000011"),
+}
+
+
+def movie_url(movie: str) -> str:
+    return f"http://www.imdb.com/title/{movie}/usercomments"
+
+
+def small_review_files(movies: bool = False) -> dict[str, str]:
+    """Two reviews per split and label in the aclImdb layout, plus files the reader must ignore; with
+    `movies`, the labeled folders' URL lists too (`SMALL_MOVIES`), as in the official archive."""
     files = {}
     for split in ("train", "test"):
         for sentiment, ratings in (("pos", (8, 10)), ("neg", (1, 3))):
@@ -222,7 +241,10 @@ def small_review_files() -> dict[str, str]:
                 )
     files["aclImdb/train/unsup/0_0.txt"] = "An unlabeled review, ignored."
     files["aclImdb/README"] = "Large Movie Review Dataset."
-    files["aclImdb/train/urls_pos.txt"] = "http://www.imdb.com/title/tt0000000/usercomments"
+    files["aclImdb/train/urls_unsup.txt"] = "not read: the unlabeled reviews are ignored"
+    if movies:
+        for (split, sentiment), listed in SMALL_MOVIES.items():
+            files[f"aclImdb/{split}/urls_{sentiment}.txt"] = "".join(f"{movie_url(m)}\n" for m in listed)
     return files
 
 
@@ -256,11 +278,20 @@ def make_archive(tmp_path: Path) -> ArchiveFactory:
     return factory
 
 
+def _shared(path: Path) -> Path:
+    if not path.is_file():
+        pytest.skip(f"the shared IMDB archive is absent ({path}): needs ../shared/data/imdb")
+    return path
+
+
 @pytest.fixture(scope="session")
 def shared_archive() -> Path:
-    if not SHARED_ARCHIVE.is_file():
-        pytest.skip(f"the shared IMDB archive is absent ({SHARED_ARCHIVE}): needs ../shared/data/imdb")
-    return SHARED_ARCHIVE
+    return _shared(SHARED_ARCHIVE)
+
+
+@pytest.fixture(scope="session")
+def shared_archive_95k() -> Path:
+    return _shared(SHARED_ARCHIVE_95K)
 
 
 # --- Prefect -------------------------------------------------------------------------------------

@@ -61,21 +61,10 @@ def _environment(tracking_uri: str) -> dict[str, str]:
     return {**cleaned, tracking.TRACKING_URI_VARIABLE: tracking_uri, "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "2"}
 
 
-# `sentiment ...` in a process of its own. MLflow 3.17's tracking server refuses a model version whose
-# source is a logged model ("models:/m-...") unless `model_id` names it, which registry.champion does not
-# pass yet (it registers fine in a SQLite store): the test passes it, so that a version is registered.
+# `sentiment ...` in a process of its own. (MLflow 3.17's tracking server refuses a model version whose
+# source is a logged model, "models:/m-...", unless `model_id` names it: registry.champion passes it.)
 CLI = """
 import sys
-from mlflow import MlflowClient
-
-create_model_version = MlflowClient.create_model_version
-
-def with_model_id(self, name, source, *args, **kwargs):
-    if kwargs.get("model_id") is None and str(source).startswith("models:/m-"):
-        kwargs["model_id"] = str(source).removeprefix("models:/")
-    return create_model_version(self, name, source, *args, **kwargs)
-
-MlflowClient.create_model_version = with_model_id
 from sentiment import cli
 sys.exit(cli.main(sys.argv[1:]))
 """
@@ -113,7 +102,8 @@ def trained(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Trained]:
         workspace = easy_workspace(tmp_path_factory.mktemp("credentials") / "project")
         wait_for_http(f"{server_uri}/health", process, timeout=240, log=store / "server.log")
         console = []
-        for command in (("stage", "train", "--variant", "tiny"), ("stage", "register")):
+        stages = (("stage", "train", "--variant", "tiny"), ("stage", "baseline"), ("stage", "register"))
+        for command in stages:
             completed = _sentiment(workspace.root, credentialed, *command)
             console += [completed.stdout, completed.stderr]
         yield Trained(workspace, store, server_uri, credentialed, "\n".join(console))

@@ -18,7 +18,7 @@ from sentiment import cli
 from sentiment.config.workspace import Workspace
 from sentiment.stages import model_registry, model_training, readers
 from support import rest_server
-from support.serving import easy_workspace
+from support.serving import easy_workspace, losing_baseline
 
 pytestmark = pytest.mark.slow
 
@@ -49,11 +49,13 @@ def no_tracking_variable(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture(scope="module")
 def champion(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Workspace]:
     """A workspace whose trained variant is the registered champion (in its own SQLite store): every
-    file the register stage reads comes from the real data, validation and train stages."""
+    file the register stage reads comes from the real data, validation, train and baseline stages.
+    (A baseline champion, served the same way: tests/integration/test_registry_candidates.py.)"""
     with pytest.MonkeyPatch.context() as patch:
         patch.delenv("MLFLOW_TRACKING_URI", raising=False)
         workspace = easy_workspace(tmp_path_factory.mktemp("serving") / "project")
         model_training.train(workspace, "tiny")  # the real train stage
+        losing_baseline(workspace)  # the real baseline stage; the network is the candidate here
         model_registry.register(workspace)
         yield workspace
 

@@ -30,6 +30,7 @@ from support.serving import (
     crash_while_fitting,
     easy_archive,
     easy_workspace,
+    losing_baseline,
     prepare_data,
     registry_snapshot,
     train,
@@ -51,16 +52,12 @@ def report(path: Path) -> dict[str, object]:
     return json.loads(path.read_text(encoding="utf-8"))
 
 
-def test_the_candidate_is_chosen_by_validation_metric_in_its_direction() -> None:
-    assert registry.choose_candidate({"gru": 0.86, "lstm": 0.88, "rnn": 0.71}, "accuracy") == "lstm"
-    assert registry.choose_candidate({"gru": 0.31, "lstm": 0.35}, "loss") == "gru"
-    assert registry.choose_candidate({"b": 0.8, "a": 0.8}, "accuracy") == "a"  # ties: deterministic
-
-
 @pytest.mark.parametrize(
     ("key", "value", "message"),
     [
         ("margin", -0.01, "registry.margin: expected >= 0"),
+        ("alpha", 0.0, "registry.alpha: expected in \\(0, 1\\)"),
+        ("comparison_metric", "log_loss", "registry.comparison_metric: 'log_loss' is not one of"),
         ("threshold", 1.5, "registry.threshold: expected in \\(0, 1\\)"),
         ("model_name", "bad name'", "registry.model_name: expected letters"),
         ("challenger_alias", "champion", "must differ"),
@@ -75,54 +72,52 @@ def test_registry_settings_are_checked(
         params_from_mapping(params_data)
 
 
-def test_gate_needs_the_margin_in_the_metric_direction() -> None:
-    assert registry.gate(0.90, None, "accuracy", 0.002)[0]
-    assert registry.gate(0.903, 0.900, "accuracy", 0.002)[0]
-    promote, reason = registry.gate(0.901, 0.900, "accuracy", 0.002)
-    assert not promote and "below the margin" in reason and "0.9010" in reason and "0.9000" in reason
-    assert registry.gate(0.30, 0.35, "log_loss", 0.01)[0]
-    assert not registry.gate(0.35, 0.30, "log_loss", 0.01)[0]
-
-
 def test_better_candidate_promoted_worse_one_challenger_and_rollback_restores(
     registry_workspace: Workspace, capsys: pytest.CaptureFixture[str]
 ) -> None:
     workspace = registry_workspace
-    margin = workspace.params.registry.margin
+    losing_baseline(workspace)  # every model competes; here the networks are the candidates
     untrained = train(workspace, **CRIPPLED_TRAINING)
     first = report(model_registry.register(workspace))
     assert first["decision"] == "promoted" and first["champion_after"] == "1"
-    assert "first registered model" in first["reason"]
+    assert first["candidate"]["variant"] == "tiny" and "first registered model" in first["reason"]
+    assert first["paired_test"] is None
     # Run again on the champion's own training run: no write, the same decision reported.
     snapshot = registry_snapshot(workspace)
     assert report(model_registry.register(workspace)) == first and registry_snapshot(workspace) == snapshot
 
-    # Pretend the champion was measured on another test split: it must be re-evaluated, through its own
-    # preprocessing on the raw test reviews, and score what it scored on the pipeline's sequences.
-    client = _client(workspace)
-    client.set_model_version_tag("imdb-sentiment", "1", "test_data_hash", "another split")
+    # The champion is scored again, through its registered pyfunc on the raw test reviews, review by
+    # review beside the candidate: it scores what its training measured on the pipeline's sequences.
     trained = train(workspace)
-    assert trained["test"]["accuracy"] >= untrained["test"]["accuracy"] + margin, (
-        "the trained model must be better"
-    )
     trained_outputs = {name: path.read_bytes() for name, path in training_files(workspace, "tiny").items()}
     second = report(model_registry.register(workspace))
     assert second["decision"] == "promoted" and second["champion_after"] == "2"
     assert second["champion_before"]["version"] == "1"
-    assert "re-evaluated" in second["champion_before"]["source"]
     assert second["champion_before"]["test_accuracy"] == pytest.approx(untrained["test"]["accuracy"])
+    assert second["candidate"]["test_accuracy"] == pytest.approx(trained["test"]["accuracy"])
+    paired = second["paired_test"]
+    reviews = paired["test_reviews"]
+    assert paired["candidate_correct"] == round(trained["test"]["accuracy"] * reviews)
+    assert paired["gain"] == paired["candidate_right_only"] - paired["champion_right_only"]
+    assert paired["gain"] >= paired["required_gain"] and paired["p_value"] < workspace.params.registry.alpha
 
     worse = train(workspace, **CRIPPLED_TRAINING)
     assert worse["run_id"] != untrained["run_id"]
     third = report(model_registry.register(workspace))
     assert third["decision"] == "challenger" and third["champion_after"] == "2"
-    assert "recorded" in third["champion_before"]["source"]
     snapshot = registry_snapshot(workspace)
     assert snapshot["aliases"] == {"champion": "2", "challenger": "3"}
     tags, description = snapshot["versions"]["3"]
     assert tags["training_run_id"] == worse["run_id"] and tags["decision"] == "challenger"
+    assert tags["variant"] == "tiny" and tags["model_family"] == "recurrent"
     assert float(tags["test_accuracy"]) == pytest.approx(worse["test"]["accuracy"])
     assert float(tags["validation_accuracy"]) == pytest.approx(worse["validation"]["accuracy"])
+    assert float(tags["champion_test_accuracy"]) == pytest.approx(trained["test"]["accuracy"])
+    worse_paired = third["paired_test"]
+    assert int(tags["candidate_right_only"]) == worse_paired["candidate_right_only"]
+    assert int(tags["champion_right_only"]) == worse_paired["champion_right_only"]
+    assert float(tags["p_value"]) == worse_paired["p_value"]
+    assert (tags["margin"], tags["alpha"]) == ("0.002", "0.05")
     assert {"git_commit", "data_version", "test_data_hash", "experiment_id"} <= set(tags)
     assert "below the margin" in tags["decision_reason"]
     assert (
@@ -145,6 +140,10 @@ def test_better_candidate_promoted_worse_one_challenger_and_rollback_restores(
         ("rollback", "1", "2"),
     ]
     assert history[-1]["reason"] == "bad reviews in production"
+    promotion = history[1]  # the gate's figures travel with the promotion
+    assert promotion["variant"] == "tiny" and promotion["decision"] == "promoted"
+    assert {key: promotion[key] for key in paired} == paired
+    assert promotion["validation_accuracy"] == pytest.approx(trained["validation"]["accuracy"])
     assert "champion_until" in snapshot["versions"]["2"][0]
 
     # A rolled-back version is not promoted again when the stage re-runs on its training outputs
@@ -165,6 +164,7 @@ def test_failed_validation_or_training_leaves_the_registry_as_it_was(
     monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
     workspace = easy_workspace(dvc_project, {"tiny": TINY_VARIANT})
     train(workspace, **CRIPPLED_TRAINING)
+    losing_baseline(workspace)
 
     # A trained model, but the data validation of the next pipeline run failed: new reviews whose
     # ratings contradict their labels.
@@ -232,6 +232,7 @@ def test_a_training_run_left_open_by_a_killed_register_is_closed_by_the_next(tmp
 
     workspace = easy_workspace(tmp_path / "project", {"tiny": TINY_VARIANT})
     run_id = train(workspace)["run_id"]
+    losing_baseline(workspace)
     client = MlflowClient(model_registry.mlflow_uri(workspace))
     # What a register killed inside its log step leaves: the run reopened, marked by a process now gone.
     client.set_tag(run_id, registration.REOPENED_TAG, "true")

@@ -1,7 +1,8 @@
-"""Fetch and preprocess a 2,000-review sample of the shared IMDB archive (real reviews, real layout).
+"""Fetch and preprocess a 2,000-review sample of the shared IMDB archive (real reviews, real layout),
+and the validation split of both shared archives: by movie on the 95k one, at random on the 45k one.
 
-The sample (500 reviews per split and label) is built in a temp dir from ../shared/data/imdb; the test
-is skipped, with the reason, when that archive is absent. Nothing from it enters the repository.
+The sample (500 reviews per split and label) is built in a temp dir from ../shared/data/imdb; a test
+is skipped, with the reason, when its archive is absent. Nothing from them enters the repository.
 """
 
 from __future__ import annotations
@@ -11,10 +12,14 @@ import tarfile
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from conftest import WorkspaceFactory
 from sentiment import cli
+from sentiment.checks.parts import dataset_parts
+from sentiment.config import Params
+from sentiment.data import ingest
 from sentiment.stages import preprocessing as preprocessing_stages
 from sentiment.stages import readers
 
@@ -69,22 +74,58 @@ def test_a_sample_of_real_reviews_goes_through_fetch_and_preprocessing(
         assert words[word] < 500, word
     assert "br" not in words  # the <br /> tags went with cleaning, not into the vocabulary
     assert all(re.fullmatch(r"[\w']+", word) for word in vocabulary.words)
-    assert vocabulary.document_count == 2 * PER_GROUP
+    validation_size = round(2 * PER_GROUP * workspace.params.splits.validation_fraction)
+    assert vocabulary.document_count == 2 * PER_GROUP - validation_size  # the training part only
 
     preprocessing_stages.sequences(workspace)
     arrays = readers.read_sequences(workspace)
     max_len = workspace.params.sequences.max_len
-    validation_size = round(2 * PER_GROUP * workspace.params.sequences.validation_fraction)
     assert arrays["x_train"].shape == (2 * PER_GROUP - validation_size, max_len)
     assert arrays["x_validation"].shape == (validation_size, max_len)
     assert arrays["x_test"].shape == (2 * PER_GROUP, max_len)
     assert arrays["y_validation"].mean() == 0.5 and arrays["y_test"].mean() == 0.5
+    assert str(arrays["validation_split"]) == "random"  # the 45k archive has no URL lists: no movies
     assert all(arrays[f"x_{split}"].dtype == np.int32 for split in ("train", "validation", "test"))
     assert arrays["x_train"].max() < vocabulary.size
-    # Words unseen in 1,000 training reviews: a minority of the test tokens, not most of them.
+    # Words unseen in 900 training reviews: a minority of the test tokens, not most of them.
     test_tokens = arrays["x_test"][arrays["x_test"] > 0]
     assert 0.01 < np.mean(test_tokens == 1) < 0.15
     # Some reviews are longer than max_len: they are cut to it, with no padding left.
     long_reviews = arrays["lengths_test"] > max_len
     assert long_reviews.any()
     assert (arrays["x_test"][long_reviews] > 0).all()
+
+
+def test_the_95k_archive_names_every_labeled_reviews_movie_and_validation_keeps_movies_apart(
+    shared_archive_95k: Path, project_config: Params
+) -> None:
+    """Ingest only (no pipeline): the URL lists give each review its movie, and the default split is by
+    movie, each label at its target share, no movie on both sides."""
+    table = ingest.read_reviews(shared_archive_95k)
+    assert table.groupby("split").size().to_dict() == {"test": 20_000, "train": 25_000}  # unsup ignored
+    assert table["movie"].notna().all() and table["movie"].str.fullmatch(r"tt[0-9]{7}").all()
+    # train/pos/0 is about tt0453418 (line 0 of train/urls_pos.txt)
+    assert table.set_index("review_id").loc["train/pos/0", "movie"] == "tt0453418"
+
+    config = project_config
+    parts = dataset_parts(table, config.validation.leakage, config.splits, config.seed)
+    assert parts.method == "movie"
+    train_movies, validation_movies = set(parts.train["movie"]), set(parts.validation["movie"])
+    assert not train_movies & validation_movies
+    pool = pd.concat([parts.train, parts.validation])
+    for label in (0, 1):
+        target = round(int((pool["label"] == label).sum()) * config.splits.validation_fraction)
+        assert int((parts.validation["label"] == label).sum()) == target, label
+    assert 300 < len(validation_movies) < 400 < 3000 < len(train_movies)
+
+
+def test_the_45k_archive_has_no_movies_and_falls_back_to_the_random_split(
+    shared_archive: Path, project_config: Params
+) -> None:
+    table = ingest.read_reviews(shared_archive)
+    assert table["movie"].isna().all()
+    config = project_config
+    parts = dataset_parts(table, config.validation.leakage, config.splits, config.seed)
+    assert parts.method == "random"
+    pool = len(parts.train) + len(parts.validation)
+    assert abs(len(parts.validation) - pool * config.splits.validation_fraction) <= 1

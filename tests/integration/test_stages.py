@@ -45,10 +45,11 @@ def test_the_validation_split_is_a_stratified_share_of_train(
     preprocessed_workspace: Workspace,
 ) -> None:
     arrays = readers.read_sequences(preprocessed_workspace)
-    fraction = preprocessed_workspace.params.sequences.validation_fraction
+    fraction = preprocessed_workspace.params.splits.validation_fraction
     training_size = len(arrays["y_train"]) + len(arrays["y_validation"])
     assert len(arrays["y_validation"]) == round(training_size * fraction)
     assert arrays["y_validation"].mean() == 0.5
+    assert str(arrays["validation_split"]) == "random"  # synthetic reviews have no movie
 
 
 def test_the_vocabulary_is_fitted_on_the_training_split_only(

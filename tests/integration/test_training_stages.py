@@ -103,6 +103,12 @@ def check_mlflow_run(workspace: Workspace, name: str, files: dict[str, Path]) ->
     metrics = read_json(files["metrics"])
     for key, value in metrics["test"].items():
         assert run.data.metrics[f"test_{key}"] == pytest.approx(value)
+    # how the validation split was drawn: synthetic reviews have no movie, so at random
+    assert (
+        metrics["validation_split"] == "random" == str(readers.read_sequences(workspace)["validation_split"])
+    )
+    assert params["data.validation_split"] == tags["validation_split"] == "random"
+    assert params["splits.by_movie"] == "True" and params["splits.validation_fraction"] == "0.1"
     artifacts = {item.path for item in client.list_artifacts(run.info.run_id, "plots")}
     assert {"plots/roc.csv", "plots/confusion.csv", "plots/images"} <= artifacts
     assert client.list_artifacts(run.info.run_id, "metrics")

@@ -20,6 +20,7 @@ import pytest
 import yaml
 
 from conftest import merged, project_params, write_archive
+from sentiment.config import BASELINE
 from sentiment.config.workspace import Workspace
 from sentiment.stages import data_validation, model_registry, model_training
 from sentiment.stages import preprocessing as preprocessing_stages
@@ -75,15 +76,21 @@ def easy_review(generator: np.random.Generator, label: int) -> str:
 
 
 def easy_archive(
-    path: Path, per_label: int = 60, seed: int = 7, ratings: dict[str, int] | None = None
+    path: Path,
+    per_label: int = 60,
+    seed: int = 7,
+    ratings: dict[str, int] | None = None,
+    test_per_label: int | None = None,
 ) -> Path:
-    """An aclImdb-layout archive of easy reviews: `per_label` per split and label, rated `ratings`."""
+    """An aclImdb-layout archive of easy reviews: `per_label` per split and label (`test_per_label` in
+    the test split, when given), rated `ratings`."""
     generator = np.random.default_rng(seed)
     ratings = ratings or RATINGS
     files = {}
     for split in ("train", "test"):
+        count = per_label if split == "train" or test_per_label is None else test_per_label
         for sentiment, label in (("pos", 1), ("neg", 0)):
-            for number in range(per_label):
+            for number in range(count):
                 name = f"aclImdb/{split}/{sentiment}/{number}_{ratings[sentiment]}.txt"
                 files[name] = easy_review(generator, label)
     return write_archive(path, files)
@@ -107,11 +114,15 @@ def prepare_data(workspace: Workspace, archive: Path) -> None:
     data_validation.validate_sequences(workspace)
 
 
-_TEMPLATES: dict[str, Path] = {}  # params.yaml text -> a workspace holding the data stages' outputs
+# (params.yaml text, test reviews per label) -> a workspace holding the data stages' outputs
+_TEMPLATES: dict[tuple[str, int | None], Path] = {}
 
 
-def easy_workspace(root: Path, variants: dict[str, dict[str, Any]] | None = None) -> Workspace:
-    """A workspace of easy reviews, preprocessed, whose data validation passed (no model trained yet).
+def easy_workspace(
+    root: Path, variants: dict[str, dict[str, Any]] | None = None, test_per_label: int | None = None
+) -> Workspace:
+    """A workspace of easy reviews, preprocessed, whose data validation passed (no model trained yet);
+    `test_per_label` makes its test split that small.
 
     The data stages run once per params (Great Expectations takes seconds): later workspaces get a copy
     of their outputs, as `dvc checkout` would give them, the reports and gate file included.
@@ -119,13 +130,14 @@ def easy_workspace(root: Path, variants: dict[str, dict[str, Any]] | None = None
     root.mkdir(parents=True, exist_ok=True)
     write_workspace_params(root, variants or {"tiny": TINY_VARIANT})
     params_text = (root / "params.yaml").read_text(encoding="utf-8")
-    template = _TEMPLATES.get(params_text)
+    template = _TEMPLATES.get((params_text, test_per_label))
     if template is None:
         template = Path(tempfile.mkdtemp(prefix="easy-workspace-"))
         atexit.register(shutil.rmtree, template, ignore_errors=True)
         (template / "params.yaml").write_text(params_text, encoding="utf-8")
-        prepare_data(Workspace.load(template), easy_archive(template / EASY_ARCHIVE))
-        _TEMPLATES[params_text] = template
+        archive = easy_archive(template / EASY_ARCHIVE, test_per_label=test_per_label)
+        prepare_data(Workspace.load(template), archive)
+        _TEMPLATES[params_text, test_per_label] = template
     shutil.copytree(template, root, dirs_exist_ok=True)
     return Workspace.load(root)
 
@@ -139,6 +151,38 @@ def train(workspace: Workspace, variant: str = "tiny", **training: Any) -> dict[
     workspace.params_file.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
     model_training.train(Workspace.load(workspace.root), variant)
     return trained(workspace, variant)
+
+
+# A baseline that sees one word (a filler, the most frequent): about chance on the easy reviews.
+WEAK_BASELINE: dict[str, Any] = {"ngram_max": 1, "max_features": 1}
+
+
+def train_baseline(workspace: Workspace, **baseline: Any) -> dict[str, Any]:
+    """The baseline stage, with params.yaml `baseline:` the project's changed by `baseline`; returns
+    what it wrote (metrics by split, MLflow run id)."""
+    data = yaml.safe_load(workspace.params_file.read_text(encoding="utf-8"))
+    data["baseline"] = {**project_params()["baseline"], **baseline}
+    workspace.params_file.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    model_training.baseline(Workspace.load(workspace.root))
+    return trained(workspace, BASELINE)
+
+
+def set_validation_score(workspace: Workspace, model: str, accuracy: float) -> None:
+    """Record another validation accuracy for a trained model, as if its validation split had given it
+    (the register stage reads it from the metrics file): the way to make a model win or lose the choice
+    on validation whatever the tiny training gave."""
+    path = workspace.metrics_file(model)
+    metrics = json.loads(path.read_text(encoding="utf-8"))
+    metrics["validation"]["accuracy"] = accuracy
+    path.write_text(json.dumps(metrics), encoding="utf-8")
+
+
+def losing_baseline(workspace: Workspace) -> dict[str, Any]:
+    """The real baseline stage, its validation accuracy then recorded as 0: in tests about the networks,
+    the candidate is a network (the register stage requires every model trained, the baseline too)."""
+    result = train_baseline(workspace, **WEAK_BASELINE)
+    set_validation_score(workspace, BASELINE, 0.0)
+    return result
 
 
 def trained(workspace: Workspace, variant: str) -> dict[str, Any]:

@@ -19,6 +19,7 @@ def test_the_project_params_load_into_typed_frozen_config(project_config: Params
     assert project_config.sequences.padding in ("pre", "post")
     assert isinstance(project_config.cleaning.stopwords, tuple)
     assert "not" in project_config.cleaning.negations
+    assert project_config.splits.validation_fraction == 0.1 and project_config.splits.by_movie is True
     with pytest.raises(dataclasses.FrozenInstanceError):
         project_config.vocabulary.num_words = 10  # type: ignore[misc]
 
@@ -29,6 +30,8 @@ def test_the_project_params_load_into_typed_frozen_config(project_config: Params
         (None, "trainig", {"epochs": 3}, r"unknown key\(s\) \['trainig'\]"),
         ("cleaning", "remove_emoji", True, r"cleaning: unknown key\(s\) \['remove_emoji'\]"),
         ("vocabulary", "num_word", 100, r"vocabulary: unknown key\(s\) \['num_word'\]"),
+        # moved to `splits`: an old params.yaml is told, not half-read
+        ("sequences", "validation_fraction", 0.1, r"sequences: unknown key\(s\) \['validation_fraction'\]"),
     ],
 )
 def test_an_unknown_key_names_the_key_and_the_file(
@@ -69,11 +72,13 @@ def test_a_missing_training_epochs_is_an_error_not_a_default(params_data: dict[s
     ("path", "expected"),
     [
         (("vocabulary", "oov_token"), "vocabulary: missing key 'oov_token'"),
-        (("sequences", "validation_fraction"), "sequences: missing key 'validation_fraction'"),
+        (("splits", "validation_fraction"), "splits: missing key 'validation_fraction'"),
+        (("splits", "by_movie"), "splits: missing key 'by_movie'"),
         (("cleaning", "stopwords"), "cleaning: missing key 'stopwords'"),
         (("validation", "examples"), "validation: missing key 'examples'"),
         (("validation", "leakage", "policy"), "validation.leakage: missing key 'policy'"),
         (("registry", "margin"), "registry: missing key 'margin'"),
+        (("registry", "alpha"), "registry: missing key 'alpha'"),
         (("baseline", "max_features"), "baseline: missing key 'max_features'"),
         (("models", "gru", "dropout"), "models.gru: missing key 'dropout'"),
         (("models", "gru", "pooling"), "models.gru: missing key 'pooling'"),
@@ -120,13 +125,8 @@ def test_only_the_documented_variant_options_may_be_left_out(params_data: dict[s
         ("vocabulary", "oov_token", "", "vocabulary.oov_token: expected one word"),
         (None, "seed", -1, r"seed: expected in \[0, 4294967295\], got -1"),
         (None, "seed", 2**32, r"seed: expected in \[0, 4294967295\]"),
-        (
-            "sequences",
-            "validation_fraction",
-            0,
-            r"sequences.validation_fraction: expected in \(0, 1\), got 0",
-        ),
-        ("sequences", "validation_fraction", 1.0, r"sequences.validation_fraction: expected in \(0, 1\)"),
+        ("splits", "validation_fraction", 0, r"splits.validation_fraction: expected in \(0, 1\), got 0"),
+        ("splits", "validation_fraction", 1.0, r"splits.validation_fraction: expected in \(0, 1\)"),
         ("source", "synthetic_reviews", 7, "source.synthetic_reviews: expected >= 8, got 7"),
         ("source", "synthetic_test_fraction", 0.0, r"source.synthetic_test_fraction: expected in \(0, 1\)"),
         ("source", "sha256", "C40F", "source.sha256: expected 64 lowercase hexadecimal digits"),
@@ -148,6 +148,9 @@ def test_only_the_documented_variant_options_may_be_left_out(params_data: dict[s
         ("registry", "threshold", 1.0, r"registry.threshold: expected in \(0, 1\), got 1.0"),
         ("registry", "unreliable_oov_share", 0, r"registry.unreliable_oov_share: expected in \(0, 1\]"),
         ("registry", "selection_metric", "", "registry.selection_metric: expected a metric name"),
+        ("registry", "alpha", 0, r"registry.alpha: expected in \(0, 1\), got 0"),
+        ("registry", "alpha", 1.0, r"registry.alpha: expected in \(0, 1\), got 1.0"),
+        ("registry", "comparison_metric", "roc_auc", r"registry.comparison_metric: 'roc_auc' is not one of"),
         (
             "registry",
             "challenger_alias",
@@ -250,7 +253,8 @@ def test_a_nested_value_out_of_its_range_is_refused_by_key(
         ("vocabulary", "num_words", 200.5, "vocabulary.num_words: expected int"),
         ("vocabulary", "num_words", True, "vocabulary.num_words: expected int, got True"),
         ("sequences", "padding", "middle", r"sequences.padding: 'middle' is not one of \['pre', 'post'\]"),
-        ("sequences", "validation_fraction", "10%", "sequences.validation_fraction: expected a number"),
+        ("splits", "validation_fraction", "10%", "splits.validation_fraction: expected a number"),
+        ("splits", "by_movie", "yes", "splits.by_movie: expected bool, got 'yes'"),
         ("cleaning", "lowercase", "yes", "cleaning.lowercase: expected bool, got 'yes'"),
         ("cleaning", "stopwords", "the a an", "cleaning.stopwords: expected a list"),
         ("cleaning", "negations", ["not", 3], r"cleaning.negations\[1\]: expected str, got 3"),

@@ -32,7 +32,7 @@ from sentiment.core.errors import SentimentError
 from sentiment.data import ingest
 
 SECRET = "TOP-SECRET-0f1e2d3c"  # the content of a file outside every source; never in a table
-LIMITS = {"MAX_REVIEW_BYTES": 300, "MAX_SOURCE_BYTES": 60_000, "MAX_ENTRIES": 80}
+LIMITS = {"MAX_REVIEW_BYTES": 300, "MAX_URL_LIST_BYTES": 300, "MAX_SOURCE_BYTES": 60_000, "MAX_ENTRIES": 80}
 SETTINGS = settings(
     max_examples=50,
     deadline=None,
@@ -43,6 +43,10 @@ SETTINGS = settings(
 LABELED = ("aclImdb/train/pos", "aclImdb/train/neg", "aclImdb/test/pos", "aclImdb/test/neg")
 FOLDERS = (*LABELED, "aclImdb/train/unsup", "aclImdb", "aclImdb/train", "aclImdb/test", "", "other")
 REVIEW_NAME = re.compile(r"^([0-9]+)_([0-9]+)\.txt$")
+URL_LISTS = tuple(
+    f"aclImdb/{split}/urls_{label}.txt" for split in ("train", "test") for label in ("pos", "neg")
+)
+MOVIE_URLS = b"http://www.imdb.com/title/tt0000001/usercomments\nhttp://www.imdb.com/title/tt0000002/\n"
 
 review_names = st.builds(
     "{}_{}.txt".format,
@@ -53,12 +57,14 @@ odd_names = st.text(
     st.characters(blacklist_categories=("Cs",), blacklist_characters="/\0"), min_size=1, max_size=20
 ).filter(lambda name: name not in (".", "..") and len(name.encode()) <= 200)
 names = st.one_of(
-    review_names, odd_names, st.sampled_from(["README", "urls_pos.txt", "aclImdb", "pos", "train", "loop"])
+    review_names,
+    odd_names,
+    st.sampled_from(["README", "urls_pos.txt", "urls_neg.txt", "aclImdb", "pos", "train", "loop"]),
 )
 contents = st.one_of(
     st.text(max_size=350).map(str.encode),
     st.binary(max_size=350),
-    st.sampled_from([b"", b" \n", b"A fine review.", b"\xff\xfe", "caf\xe9".encode("latin-1")]),
+    st.sampled_from([b"", b" \n", b"A fine review.", b"\xff\xfe", "caf\xe9".encode("latin-1"), MOVIE_URLS]),
 )
 link_targets = st.sampled_from(
     ["/etc/passwd", "/dev/zero", "SECRET", "SELF", "..", "../..", "0_8.txt", "nowhere"]
@@ -130,6 +136,7 @@ def check_table(table: pd.DataFrame, regular: dict[str, bytes]) -> None:
         if folder in LABELED and match:
             by_id.setdefault(f"{folder.removeprefix('aclImdb/')}/{match.group(1)}", []).append(data)
     assert len(table) == len(set(table["review_id"]))
+    assert table["movie"].dropna().str.fullmatch(r"tt[0-9]+").all()
     for review_id, text, rating in zip(table["review_id"], table["text"], table["rating"], strict=True):
         assert SECRET not in text
         assert [data.decode("utf-8") for data in by_id[review_id]] == [text]
@@ -167,12 +174,14 @@ def build_directory(root: Path, added: list[tuple[str, str, bytes, str]]) -> dic
 
 
 def refused_entries(root: Path, added: list[tuple[str, str, bytes, str]]) -> list[str]:
-    """The added entries the reader must refuse: a non-regular entry at a review path, as made."""
+    """The added entries the reader must refuse: a non-regular entry at a review or URL list path, as
+    made."""
     refused = []
     for path, _, _, _ in added:
         folder, _, name = path.rpartition("/")
         entry = root / path
-        made = folder in LABELED and REVIEW_NAME.match(name) and (entry.is_symlink() or entry.exists())
+        at_read_path = (folder in LABELED and REVIEW_NAME.match(name)) or path in URL_LISTS
+        made = at_read_path and (entry.is_symlink() or entry.exists())
         if made and not stat.S_ISREG(entry.lstat().st_mode):
             refused.append(path)
     return refused
@@ -256,6 +265,7 @@ def test_an_archive_gives_its_regular_reviews_or_a_clear_error(
         refused += [
             name for name, kind, _, _ in added if kind != "dir" and name in FOLDERS[:4] + FOLDERS[5:8]
         ]
+        refused += [name for name, kind, _, _ in added if kind != "file" and name in URL_LISTS]
         before = tree(base)
 
         answer = read(archive)

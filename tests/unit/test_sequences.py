@@ -1,11 +1,11 @@
-"""Padding and truncation with Keras pad_sequences semantics, and the seeded stratified split."""
+"""Padding and truncation with Keras pad_sequences semantics."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from sentiment.data.sequences import pad_sequences, pad_tokenized, stratified_split
+from sentiment.data.sequences import pad_sequences, pad_tokenized
 from sentiment.data.vocabulary import TokenizedTexts
 
 SEQUENCES = [[1, 2, 3, 4, 5, 6], [7, 8], [], [9, 10, 11, 12]]
@@ -57,22 +57,3 @@ def test_bad_settings_are_refused(arguments: dict[str, object], message: str) ->
     settings = {"max_len": 4, "padding": "pre", "truncating": "pre"} | arguments
     with pytest.raises(ValueError, match=message):
         pad_sequences(SEQUENCES, **settings)  # type: ignore[arg-type]
-
-
-def test_the_split_keeps_each_label_share_and_is_seeded() -> None:
-    labels = np.array([0] * 60 + [1] * 40)
-    np.random.default_rng(0).shuffle(labels)
-    kept, held_out = stratified_split(labels, 0.1, seed=42)
-    assert sorted(np.concatenate([kept, held_out]).tolist()) == list(range(100))
-    assert np.bincount(labels[held_out]).tolist() == [6, 4]
-    assert np.bincount(labels[kept]).tolist() == [54, 36]
-    again_kept, again_held_out = stratified_split(labels, 0.1, seed=42)
-    np.testing.assert_array_equal(again_held_out, held_out)
-    np.testing.assert_array_equal(again_kept, kept)
-    assert not np.array_equal(stratified_split(labels, 0.1, seed=7)[1], held_out)
-
-
-@pytest.mark.parametrize("fraction", [0.0, 1.0, -0.1, 1.5])
-def test_the_split_fraction_must_be_strictly_between_zero_and_one(fraction: float) -> None:
-    with pytest.raises(ValueError, match="validation_fraction"):
-        stratified_split(np.array([0, 1, 0, 1]), fraction, seed=1)

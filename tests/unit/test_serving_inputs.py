@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sentiment.config import CleaningConfig, SequencesConfig, VocabularyConfig
+from sentiment.config import CleaningConfig, ConfigError, SequencesConfig, VocabularyConfig
 from sentiment.data.cleaning import clean_texts
 from sentiment.data.sequences import pad_tokenized
 from sentiment.data.vocabulary import encode, fit_vocabulary
@@ -115,3 +115,12 @@ def test_reviews_are_read_from_the_review_column_or_a_list() -> None:
 def test_input_error_accepts_any_non_empty_string() -> None:
     assert input_error("ok") is None and input_error(pd.NA) == "review is missing (null)"
     assert input_error([1]) == "review must be a string, got list"
+
+
+def test_the_config_of_a_model_saved_with_the_old_validation_fraction_key_still_loads() -> None:
+    saved = CONFIG.to_dict()
+    saved["sequences"] = {**saved["sequences"], "validation_fraction": 0.1}  # before `splits` had a section
+    assert ServingConfig.from_dict(saved) == CONFIG
+    saved["sequences"]["shuffle"] = True
+    with pytest.raises(ConfigError, match=r"sequences: unknown key\(s\) \['shuffle'\]"):
+        ServingConfig.from_dict(saved)

@@ -17,9 +17,11 @@ from great_expectations.expectations.metadata_types import FailureSeverity
 from great_expectations.expectations.row_conditions import Column
 
 from sentiment.checks import leakage
+from sentiment.checks.parts import Parts, dataset_parts
 from sentiment.checks.runner import TableCheck
 from sentiment.config import Params
 from sentiment.data.sequences import SPLITS
+from sentiment.data.splits import SPLIT_KEY
 from sentiment.data.vocabulary import OOV_INDEX, PADDING_INDEX
 
 ARRAY_KINDS = ("x", "y", "ids", "lengths")
@@ -38,6 +40,10 @@ def structure_errors(vocabulary: dict[str, Any], arrays: dict[str, np.ndarray]) 
                 errors.append(f"sequences lack the array '{name}'")
             elif arrays[name].ndim != (2 if kind == "x" else 1):
                 errors.append(f"'{name}' has {arrays[name].ndim} dimensions")
+    if SPLIT_KEY not in arrays:
+        errors.append(f"sequences lack the array '{SPLIT_KEY}' (how the validation split was drawn)")
+    elif arrays[SPLIT_KEY].ndim != 0:
+        errors.append(f"'{SPLIT_KEY}' has {arrays[SPLIT_KEY].ndim} dimensions")
     return errors
 
 
@@ -110,7 +116,7 @@ def settings_expectations(params: Params) -> list[Any]:
         gxe.ExpectColumnPairValuesToBeEqual(
             column_A="document_count",
             column_B="training_reviews",
-            description="fitted on the training reviews (after the leakage policy)",
+            description="fitted on the training part only (no validation review, after the leakage policy)",
         ),
     ]
 
@@ -124,14 +130,15 @@ def _padding_in_place(x: np.ndarray, lengths: np.ndarray, max_len: int, side: st
 
 
 def sequence_tables(
-    arrays: dict[str, np.ndarray], clean: pd.DataFrame, params: Params
+    arrays: dict[str, np.ndarray], clean: pd.DataFrame, params: Params, parts: Parts
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(one row per sequence, one row per split) with the derived facts the expectations check."""
     max_len = params.sequences.max_len
-    reference = clean.drop_duplicates("review_id").set_index("review_id")
     leaked_ids = set(leakage.cross_split_duplicates(clean)["train_id"])
     rows, splits = [], []
     for split in SPLITS:
+        # Each sequence must be a review of the part params draw for its split, with that label.
+        reference = getattr(parts, split).drop_duplicates("review_id").set_index("review_id")["label"]
         x, labels, ids, lengths = (arrays[f"{kind}_{split}"] for kind in ARRAY_KINDS)
         count = min(len(x), len(labels), len(ids), len(lengths))
         x, labels, ids, lengths = x[:count], labels[:count], ids[:count].astype(str), lengths[:count]
@@ -149,10 +156,7 @@ def sequence_tables(
                     "max_index": x.max(axis=1) if not empty else np.zeros(count, dtype=np.int64),
                     "tokens": lengths,
                     "padding_in_place": _padding_in_place(x, lengths, max_len, params.sequences.padding),
-                    "in_clean": (
-                        (ids_series.map(reference["split"]) == ("test" if split == "test" else "train"))
-                        & (ids_series.map(reference["label"]) == pd.Series(labels))
-                    ).to_numpy(),
+                    "in_clean": (ids_series.map(reference) == pd.Series(labels)).to_numpy(),
                     "leaked": ids_series.isin(leaked_ids).to_numpy() & (split != "test"),
                 }
             )
@@ -166,6 +170,7 @@ def sequence_tables(
                 "length_rows": len(arrays[f"lengths_{split}"]),
                 "oov_rate": oov / tokens if tokens else 0.0,
                 "truncated_share": float(np.mean(lengths > max_len)) if count else 0.0,
+                "drawn_by": str(arrays[SPLIT_KEY]),
             }
         )
     return pd.concat(rows, ignore_index=True), pd.DataFrame(splits)
@@ -184,7 +189,10 @@ def sequence_expectations(params: Params, expected_rows: int) -> list[Any]:
         gxe.ExpectColumnValuesToBeInSet(
             column="in_clean",
             value_set=[True],
-            description="each sequence is a cleaned review of its split, with the same label",
+            description=(
+                "each sequence is a cleaned review of its split (the validation split that params' "
+                "seed and splits draw), with the same label"
+            ),
         ),
         gxe.ExpectColumnValuesToBeInSet(column="label", value_set=[0, 1], description="labels are 0 or 1"),
         gxe.ExpectColumnValuesToBeInSet(
@@ -215,11 +223,16 @@ def sequence_expectations(params: Params, expected_rows: int) -> list[Any]:
     ]
 
 
-def split_expectations(params: Params) -> list[Any]:
+def split_expectations(params: Params, method: str) -> list[Any]:
     bounds = params.validation.sequences
     expectations: list[Any] = [
         gxe.ExpectColumnDistinctValuesToEqualSet(
             column="split", value_set=list(SPLITS), description=f"the splits are {list(SPLITS)}"
+        ),
+        gxe.ExpectColumnValuesToBeInSet(
+            column="drawn_by",
+            value_set=[method],
+            description=f"the sequences say their validation split was drawn by {method}, as params' is",
         ),
         *(
             gxe.ExpectColumnPairValuesToBeEqual(
@@ -246,24 +259,24 @@ def sequence_checks(
     vocabulary: dict[str, Any], arrays: dict[str, np.ndarray], clean: pd.DataFrame, params: Params
 ) -> tuple[list[TableCheck], dict[str, Any]]:
     """The checks of the `validate_sequences` stage, and the figures for `dvc metrics show`."""
-    training = leakage.training_reviews(clean, params.validation.leakage)
-    expected_rows = len(training) + int((clean["split"] == "test").sum())
+    parts = dataset_parts(clean, params.validation.leakage, params.splits, params.seed)
+    expected_rows = len(parts.train) + len(parts.validation) + len(parts.test)
     words = vocabulary_table(vocabulary)
-    per_sequence, per_split = sequence_tables(arrays, clean, params)
+    per_sequence, per_split = sequence_tables(arrays, clean, params, parts)
     checks = [
         TableCheck("vocabulary", words, vocabulary_expectations(params, len(words)), row_id="word"),
         TableCheck(
             "vocabulary_settings",
-            settings_table(vocabulary, len(training)),
+            settings_table(vocabulary, len(parts.train)),
             settings_expectations(params),
             row_id="name",
         ),
         TableCheck(
             "sequences", per_sequence, sequence_expectations(params, expected_rows), row_id="review_id"
         ),
-        TableCheck("sequence_splits", per_split, split_expectations(params), row_id="split"),
+        TableCheck("sequence_splits", per_split, split_expectations(params, parts.method), row_id="split"),
     ]
-    metrics: dict[str, Any] = {"vocabulary_words": len(words)}
+    metrics: dict[str, Any] = {"vocabulary_words": len(words), SPLIT_KEY: str(arrays[SPLIT_KEY])}
     for row in per_split.to_dict(orient="records"):
         metrics[f"{row['split']}_sequences"] = int(row["rows"])
         metrics[f"{row['split']}_oov_rate"] = round(float(row["oov_rate"]), 5)

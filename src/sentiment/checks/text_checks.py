@@ -24,6 +24,7 @@ LABELS = (0, 1)
 # What cleaning removes: a tag ("<" then a letter, "/" or "!") or an entity (&amp; &#39; &#x27;).
 HTML_LEFT = r"<[A-Za-z/!][^<>]*>|&(?:[A-Za-z]+|#[0-9]+|#[xX][0-9A-Fa-f]+);"
 HAS_NON_SPACE = r"\S"
+MOVIE_ID = r"^tt[0-9]+$"  # IMDB's title id, from the archive's URL lists (null where it has none)
 RAW_DERIVED = ("characters", "words")
 CLEAN_DERIVED = ("lowercase", "matches_raw", "in_both_splits")
 
@@ -83,6 +84,11 @@ def raw_expectations(config: ValidationConfig) -> list[Any]:
             column="split",
             value_set=list(ARCHIVE_SPLITS),
             description=f"both splits {list(ARCHIVE_SPLITS)} are present",
+        ),
+        gxe.ExpectColumnValuesToMatchRegex(
+            column="movie",
+            regex=MOVIE_ID,
+            description="a review's movie, where known, is an IMDB title id (tt0453418)",
         ),
         gxe.ExpectColumnValuesToBeBetween(
             column="characters",

@@ -96,7 +96,15 @@ class SequencesConfig:
     max_len: Annotated[int, Range(ge=1)]
     padding: Literal["pre", "post"] = "pre"
     truncating: Literal["pre", "post"] = "pre"
+
+
+@dataclass(frozen=True)
+class SplitsConfig:
+    """The validation split of the training reviews (`data.splits`): `validation_fraction` of them, by
+    movie when every one has a movie and `by_movie` is true, else stratified random."""
+
     validation_fraction: Fraction = 0.1
+    by_movie: bool = True
 
 
 @dataclass(frozen=True)
@@ -109,6 +117,7 @@ class Params:
     cleaning: CleaningConfig
     vocabulary: VocabularyConfig
     sequences: SequencesConfig
+    splits: SplitsConfig
     validation: ValidationConfig
     registry: RegistryConfig
     models: Annotated[dict[VariantName, VariantConfig], NonEmpty("variant")]

@@ -149,18 +149,22 @@ class DiagnosticsConfig:
 
 @dataclass(frozen=True)
 class RegistryConfig:
-    """The model registry (params.yaml `registry`): which variant is registered, and when it is promoted.
+    """The model registry (params.yaml `registry`): which model is registered, and when it is promoted.
 
-    The candidate is the variant with the best `selection_metric` on the validation split (never the
-    test split); it replaces the `champion_alias` holder only if its `comparison_metric` on the test
-    split beats the champion's by at least `margin`, otherwise it gets the `challenger_alias`.
+    The candidate is the trained model (every variant and the baseline) with the best
+    `selection_metric` on the validation split (never the test split). It replaces the
+    `champion_alias` holder only if, on the same test reviews, it is right on at least
+    ceil(`margin` x reviews) more of them than the champion AND McNemar's exact test of the reviews
+    only one of the two gets right gives p < `alpha`; otherwise it gets the `challenger_alias`.
+    `comparison_metric` can only be accuracy: McNemar's test compares per-review correctness.
     `threshold` and `unreliable_oov_share` travel with the served model (`serving.inputs`).
     """
 
     model_name: RegistryName
     selection_metric: MetricName
-    comparison_metric: MetricName
+    comparison_metric: Literal["accuracy"]
     margin: Annotated[float, Range(ge=0)]
+    alpha: Annotated[float, Range(gt=0, lt=1)]
     champion_alias: RegistryName
     challenger_alias: RegistryName
     threshold: Annotated[float, Range(gt=0, lt=1)]

@@ -1,8 +1,11 @@
 """Read IMDB reviews from the official archive layout into one table.
 
 Accepts a tar archive (gzip, bzip2, xz or none) or an extracted directory holding
-`aclImdb/{train,test}/{pos,neg}/<id>_<rating>.txt`. The unlabeled `train/unsup` part and every other
-file are ignored. The table has one row per review: review_id, text, label, rating, split.
+`aclImdb/{train,test}/{pos,neg}/<id>_<rating>.txt`, and the URL lists
+`aclImdb/{train,test}/urls_{pos,neg}.txt` that name each review's movie (`data.movies`). The unlabeled
+`train/unsup` part and every other file are ignored. The table has one row per review: review_id,
+text, label, rating, split, movie (the IMDB id, "tt0453418"; null where the archive has no URL list
+for the review's folder, as in a labeled-only copy).
 
 Both sources go through one reader with one policy (`_rows`), so a hostile or broken source gets the
 same answer from either, a `DataError` naming the entry:
@@ -11,15 +14,19 @@ same answer from either, a `DataError` naming the entry:
   symbolic or hard link, a FIFO, a device or a directory is refused, never followed or opened; so is a
   review folder (`aclImdb`, `aclImdb/train`, `aclImdb/train/pos`, ...) that is not a directory. A
   directory is walked without following any link (`os.open` with `O_NOFOLLOW` relative to the folder's
-  descriptor, then `fstat`), so nothing outside it is ever read. Other entries (README, URL lists,
-  `unsup/`, stray links elsewhere) are ignored unopened.
-- Sizes are bounded: one review holds at most `MAX_REVIEW_BYTES`, read with bounded reads (never more
-  than one byte past the limit); an archive expands to at most `MAX_SOURCE_BYTES` (the decompressed tar
-  stream, every member counted) and a directory's reviews add up to at most as much; at most
-  `MAX_ENTRIES` entries are listed; a tar extended header (long name, pax record) is at most
-  `MAX_HEADER_BYTES`. So a decompression bomb is refused, not expanded.
+  descriptor, then `fstat`), so nothing outside it is ever read. A labeled folder's URL list
+  (`aclImdb/train/urls_pos.txt`, ...) is read the same way: a regular file or a DataError. Other
+  entries (README, `unsup/` and its URL list, stray links elsewhere) are ignored unopened.
+- Sizes are bounded: one review holds at most `MAX_REVIEW_BYTES`, a URL list `MAX_URL_LIST_BYTES`,
+  read with bounded reads (never more than one byte past the limit); an archive expands to at most
+  `MAX_SOURCE_BYTES` (the decompressed tar stream, every member counted) and a directory's reviews and
+  URL lists add up to at most as much; at most `MAX_ENTRIES` entries are listed; a tar extended header
+  (long name, pax record) is at most `MAX_HEADER_BYTES`. So a decompression bomb is refused, not
+  expanded.
 - The file name's id has at most `MAX_ID_DIGITS` digits (ids are ordered as int64), its rating is 1-10
   (IMDB's labeled reviews; unsup's 0 is not read), and an id appears once per folder.
+- A URL list appears once per folder, each line is an IMDB movie URL, and it has a line for every
+  review id of its folder; a review folder without a list gets null movies.
 """
 
 from __future__ import annotations
@@ -42,8 +49,10 @@ import pandas as pd
 from tqdm import tqdm
 
 from sentiment.core.errors import DataError
+from sentiment.data import movies
+from sentiment.data.movies import MAX_URL_LIST_BYTES, ReviewKey, UrlList
 
-COLUMNS = ("review_id", "text", "label", "rating", "split")
+COLUMNS = ("review_id", "text", "label", "rating", "split", "movie")
 ARCHIVE_SPLITS = ("train", "test")  # the archive's folders (validation is drawn from train later)
 LABELS = {"neg": 0, "pos": 1}
 RATINGS = range(1, 11)  # a labeled review's rating (the unlabeled train/unsup ones are 0)
@@ -59,10 +68,12 @@ MAX_ID_DIGITS = 18  # review ids are ordered as int64
 _PREFIX = r"^(?:(?!aclImdb/)[^/]*/)*aclImdb"
 _REVIEW_PATH = re.compile(_PREFIX + r"/(train|test)/(pos|neg)/([0-9]+)_([0-9]+)\.txt$")
 _REVIEW_FOLDER = re.compile(_PREFIX + r"(?:/(?:train|test)(?:/(?:pos|neg))?)?$")
+_URL_LIST_PATH = re.compile(_PREFIX + r"/(train|test)/urls_(pos|neg)\.txt$")
+_URL_LIST_NAMES = tuple(f"urls_{sentiment}.txt" for sentiment in LABELS)
 _FOLDER_NAMES = ("aclImdb", *ARCHIVE_SPLITS, *LABELS)
 _READ_CHUNK = 1024 * 1024
 
-Row = tuple[str, str, int, int, str]
+Row = tuple[str, str, int, int, str, str | None]
 
 
 class _Entry(NamedTuple):
@@ -98,9 +109,32 @@ def _decode(raw: bytes, where: str) -> str:
     return text
 
 
+def _url_list(entry: _Entry, url_lists: dict[tuple[str, str], UrlList], folder: tuple[str, str]) -> bytes:
+    """The bytes of a folder's URL list (a regular file, read bounded, once), or a DataError."""
+    if entry.kind != "regular file":
+        raise DataError(
+            f"URL list is a {entry.kind}, not a regular file (links and special files are never followed "
+            "or opened)",
+            entry.where,
+        )
+    if folder in url_lists:
+        raise DataError(
+            f"URL list {folder[0]}/urls_{folder[1]}.txt appears twice",
+            f"{url_lists[folder].where}, {entry.where}",
+        )
+    if entry.size > MAX_URL_LIST_BYTES:
+        raise DataError(f"URL list is larger than {_size(MAX_URL_LIST_BYTES)}", entry.where)
+    data = entry.read(MAX_URL_LIST_BYTES + 1)
+    if len(data) > MAX_URL_LIST_BYTES:
+        raise DataError(f"URL list is larger than {_size(MAX_URL_LIST_BYTES)}", entry.where)
+    return data
+
+
 def _rows(entries: Iterable[_Entry], source: str, total_what: str) -> list[Row]:
     """The one policy for archives and directories: the rows of the review entries, or a DataError."""
-    rows: list[Row] = []
+    rows: list[tuple[str, str, int, int, str]] = []
+    keys: list[ReviewKey] = []  # each row's folder and id, to find its movie once every list is read
+    url_lists: dict[tuple[str, str], UrlList] = {}
     seen: dict[tuple[str, str, int], str] = {}
     total = 0
     for count, entry in enumerate(entries, start=1):
@@ -113,6 +147,15 @@ def _rows(entries: Iterable[_Entry], source: str, total_what: str) -> list[Row]:
                 raise DataError(
                     f"review folder is a {entry.kind}, not a directory (links are not followed)", entry.where
                 )
+            continue
+        listed = _URL_LIST_PATH.search(entry.path) if entry.path.endswith(_URL_LIST_NAMES) else None
+        if listed is not None:
+            folder = (listed.group(1), listed.group(2))
+            data = _url_list(entry, url_lists, folder)
+            total += len(data)
+            if total > MAX_SOURCE_BYTES:
+                raise DataError(f"{total_what} more than {_size(MAX_SOURCE_BYTES)} of reviews", source)
+            url_lists[folder] = movies.parse_url_list(data, entry.where)
             continue
         match = _REVIEW_PATH.search(entry.path) if entry.path.endswith(".txt") else None
         if match is None:
@@ -154,7 +197,9 @@ def _rows(entries: Iterable[_Entry], source: str, total_what: str) -> list[Row]:
                 split,
             )
         )
-    return rows
+        keys.append(ReviewKey(split, sentiment, int(number), entry.where))
+    movie_ids = movies.movie_ids(url_lists, keys)
+    return [(*row, movie) for row, movie in zip(rows, movie_ids, strict=True)]
 
 
 # --- archives ------------------------------------------------------------------------------------
@@ -323,15 +368,16 @@ def _kind_of_mode(mode: int) -> str:
 
 
 def _read_file(folder: int, name: str, where: str, size: int) -> bytes:
-    """At most `size` bytes of the regular file `name` in the open folder; never follows a link."""
+    """At most `size` bytes of the regular file `name` (a review or URL list) in the open folder; never
+    follows a link."""
     try:
         descriptor = os.open(name, _OPEN_FLAGS, dir_fd=folder)
     except OSError as error:
-        raise DataError(f"cannot open review file ({error.strerror})", where) from None
+        raise DataError(f"cannot open the file ({error.strerror})", where) from None
     try:
         mode = os.fstat(descriptor).st_mode
         if not stat.S_ISREG(mode):  # replaced since it was listed
-            raise DataError(f"review entry is a {_kind_of_mode(mode)}, not a regular file", where)
+            raise DataError(f"entry is a {_kind_of_mode(mode)}, not a regular file", where)
         chunks: list[bytes] = []
         remaining = size
         while remaining > 0:
@@ -342,7 +388,7 @@ def _read_file(folder: int, name: str, where: str, size: int) -> bytes:
             remaining -= len(chunk)
         return b"".join(chunks)
     except OSError as error:
-        raise DataError(f"cannot read review file ({error.strerror})", where) from None
+        raise DataError(f"cannot read the file ({error.strerror})", where) from None
     finally:
         os.close(descriptor)
 
@@ -380,16 +426,28 @@ def _folder_entries(folder: int, prefix: str, shown: Path) -> Iterator[_Entry]:
     except OSError as error:
         raise DataError(f"cannot list the folder ({error.strerror})", shown) from None
     for name in sorted(names):
-        where = str(shown / name)
-        try:
-            info = os.stat(name, dir_fd=folder, follow_symlinks=False)
-        except OSError as error:
+        found = _named_entry(folder, name, prefix, shown, listed=True)
+        if found is not None:
+            yield found
+
+
+def _named_entry(folder: int, name: str, prefix: str, shown: Path, listed: bool) -> _Entry | None:
+    """The entry `name` of the open folder, never following a link; None when it is absent (and was
+    not `listed`: a listed entry that is gone by now is an error)."""
+    where = str(shown / name)
+    try:
+        info = os.stat(name, dir_fd=folder, follow_symlinks=False)
+    except FileNotFoundError as error:
+        if listed:
             raise DataError(f"cannot inspect the entry ({error.strerror})", where) from None
+        return None
+    except OSError as error:
+        raise DataError(f"cannot inspect the entry ({error.strerror})", where) from None
 
-        def read(size: int, name: str = name, where: str = where) -> bytes:
-            return _read_file(folder, name, where, size)
+    def read(size: int) -> bytes:
+        return _read_file(folder, name, where, size)
 
-        yield _Entry(f"{prefix}/{name}", where, _kind_of_mode(info.st_mode), info.st_size, read)
+    return _Entry(f"{prefix}/{name}", where, _kind_of_mode(info.st_mode), info.st_size, read)
 
 
 def _directory_rows(directory: Path) -> list[Row]:
@@ -408,14 +466,18 @@ def _directory_rows(directory: Path) -> list[Row]:
         def entries() -> Iterator[_Entry]:
             for split in ARCHIVE_SPLITS:
                 split_folder = _open_folder(stack, root, split, shown / split)
+                if split_folder is None:
+                    continue
                 for sentiment in LABELS:
-                    if split_folder is None:
-                        break
                     folder = _open_folder(stack, split_folder, sentiment, shown / split / sentiment)
                     if folder is not None:
                         yield from _folder_entries(
                             folder, f"aclImdb/{split}/{sentiment}", shown / split / sentiment
                         )
+                for name in _URL_LIST_NAMES:
+                    entry = _named_entry(split_folder, name, f"aclImdb/{split}", shown / split, listed=False)
+                    if entry is not None:
+                        yield entry
 
         listed = tqdm(entries(), desc=f"reading {shown}", unit=" files", mininterval=0.5)
         return _rows(listed, str(shown), "the review folders hold")

@@ -1,4 +1,7 @@
-"""Padding and truncation to one length (Keras `pad_sequences` semantics), and the validation split."""
+"""Padding and truncation to one length (Keras `pad_sequences` semantics); the splits' names.
+
+The validation split itself is drawn in `data.splits`.
+"""
 
 from __future__ import annotations
 
@@ -57,19 +60,3 @@ def pad_sequences(
     lengths = np.array([len(sequence) for sequence in sequences], dtype=np.int64)
     flat = np.fromiter((index for sequence in sequences for index in sequence), dtype=np.int32)
     return pad_tokenized(TokenizedTexts(ids=flat, lengths=lengths), max_len, padding, truncating)
-
-
-def stratified_split(labels: np.ndarray, fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """Seeded split of row positions into (kept, held out), with each label's share preserved."""
-    if not 0.0 < fraction < 1.0:
-        raise ValueError(f"validation_fraction must be between 0 and 1, got {fraction}")
-    generator = np.random.default_rng(seed)
-    held_out = []
-    for label in np.unique(labels):
-        members = np.flatnonzero(labels == label)
-        count = round(len(members) * fraction)
-        held_out.append(generator.permutation(members)[:count])
-    held_out_positions = np.sort(np.concatenate(held_out)) if held_out else np.array([], dtype=np.int64)
-    mask = np.ones(len(labels), dtype=bool)
-    mask[held_out_positions] = False
-    return np.flatnonzero(mask), held_out_positions

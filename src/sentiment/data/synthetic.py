@@ -88,7 +88,10 @@ def synthetic_review(generator: np.random.Generator, label: int) -> str:
 
 
 def synthetic_reviews(count: int, test_fraction: float, seed: int) -> pd.DataFrame:
-    """`count` reviews, half positive, split into train and test like the IMDB archive."""
+    """`count` reviews, half positive, split into train and test like the IMDB archive.
+
+    Their movie is unknown (null), so the validation split is a stratified random one (`data.splits`).
+    """
     if count < 8:
         raise ValueError(f"synthetic_reviews must be at least 8, got {count}")
     generator = np.random.default_rng(seed)
@@ -100,6 +103,6 @@ def synthetic_reviews(count: int, test_fraction: float, seed: int) -> pd.DataFra
         rating = int(generator.integers(7, 11) if label else generator.integers(1, 5))
         sentiment = "pos" if label else "neg"
         rows.append(
-            (f"{split}/{sentiment}/{index}", synthetic_review(generator, label), label, rating, split)
+            (f"{split}/{sentiment}/{index}", synthetic_review(generator, label), label, rating, split, None)
         )
     return sort_reviews(pd.DataFrame.from_records(rows, columns=list(COLUMNS)))

@@ -1,14 +1,10 @@
-"""Champion/challenger gating in the MLflow model registry (MLflow 3 aliases), its history and rollback.
+"""The MLflow model registry (MLflow 3 aliases) as sentiment uses it: versions, aliases, history, changes.
 
-The rules:
-- the candidate is the variant with the best validation metric (the test split never picks it);
-- it is compared with the current champion on the same test split: the champion's recorded test
-  metric if it was measured on a test split with the same hash, else the champion is re-evaluated on
-  the current test reviews (through its own preprocessing);
-- it takes the champion alias only if it beats the champion by at least `margin`, otherwise it gets
-  the challenger alias; the first model becomes champion;
-- every champion change is appended to the promotion history (a JSON registered-model tag), which
-  `rollback` replays to give the champion back to the previous holder.
+What the rules decide is elsewhere: `registry.gate` (which model is the candidate, whether it is
+promoted) and `registry.decision` (the register stage's run of them against this registry). Here:
+the registered model, its `champion`/`challenger` aliases, its promotion history (a JSON registered-
+model tag, which `rollback` replays to give the champion back to the previous holder), and how a
+change of several writes is made all-or-nothing.
 
 MLflow has no transactions, so a change of several writes (a promotion: aliases, decision tags,
 description, history event) is made all-or-nothing by recording it first: `ModelRegistry.commit`
@@ -26,9 +22,8 @@ from __future__ import annotations
 
 import json
 import logging
-import math
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -39,10 +34,10 @@ from mlflow.exceptions import MlflowException
 
 from sentiment.config import RegistryConfig
 from sentiment.core.errors import SentimentError
+from sentiment.tracking.runs import model_id
 
 logger = logging.getLogger(__name__)
 
-LOWER_IS_BETTER = frozenset({"loss", "log_loss"})
 HISTORY_TAG = "champion_history"
 HISTORY_LIMIT = 200  # events kept in the tag (a registry tag holds at most 100,000 characters)
 ROLLED_BACK_TAG = "rolled_back_at"
@@ -57,42 +52,18 @@ class RegistryError(SentimentError):
 
 @dataclass(frozen=True)
 class Candidate:
-    """The best variant of a pipeline run, with everything its registration records."""
+    """The model a pipeline run proposes (chosen on validation), with everything its version records."""
 
-    variant: str
+    variant: str  # the model's name: a variant of params.yaml `models`, or "baseline"
+    family: str  # "recurrent" or "count-based"
     run_id: str
     validation_score: float
-    test_score: float
     test_data_hash: str
     provenance: Mapping[str, str]  # experiment_id, git_commit, data_version, ...
 
 
 def utc_now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
-
-
-def improvement(candidate: float, reference: float, metric: str) -> float:
-    """How much better `candidate` is than `reference` (positive: better), whichever way `metric` runs."""
-    return reference - candidate if metric in LOWER_IS_BETTER else candidate - reference
-
-
-def choose_candidate(validation_scores: Mapping[str, float], metric: str) -> str:
-    """The variant with the best validation score; ties go to the first name in sorted order."""
-    if not validation_scores:
-        raise RegistryError("no variant to choose from")
-    ordered = sorted(validation_scores)
-    return max(ordered, key=lambda variant: improvement(validation_scores[variant], 0.0, metric))
-
-
-def gate(candidate: float, champion: float | None, metric: str, margin: float) -> tuple[bool, str]:
-    """Promote or not, and why, in words."""
-    if champion is None:
-        return True, f"first registered model (test {metric} {candidate:.4f})"
-    gain = improvement(candidate, champion, metric)
-    comparison = f"test {metric} {candidate:.4f} vs champion {champion:.4f} ({gain:+.4f}"
-    if gain >= margin:
-        return True, f"{comparison}, at least the margin {margin:g})"
-    return False, f"{comparison}, below the margin {margin:g})"
 
 
 @dataclass(frozen=True)
@@ -260,24 +231,13 @@ class ModelRegistry:
             return None
         return record
 
-    def champion_score(
-        self, champion: ModelVersion, test_data_hash: str, evaluate: Callable[[str], float]
-    ) -> tuple[float, str]:
-        """The champion's comparison metric on the current test split, and where it came from."""
-        metric = self.config.comparison_metric
-        recorded = champion.tags.get(f"test_{metric}")
-        if recorded is not None and champion.tags.get("test_data_hash") == test_data_hash:
-            return float(recorded), "recorded at its registration, on a test split with the same hash"
-        score = evaluate(f"models:/{self.name}/{champion.version}")
-        return score, "re-evaluated on the current test split (its recorded split differs)"
-
-    def create_version(self, model_uri: str, candidate: Candidate) -> ModelVersion:
-        metric, comparison = self.config.selection_metric, self.config.comparison_metric
+    def create_version(self, model_uri: str, candidate: Candidate, test_accuracy: float) -> ModelVersion:
         tags = {
             "variant": candidate.variant,
+            "model_family": candidate.family,
             "training_run_id": candidate.run_id,
-            f"validation_{metric}": repr(candidate.validation_score),
-            f"test_{comparison}": repr(candidate.test_score),
+            f"validation_{self.config.selection_metric}": repr(candidate.validation_score),
+            "test_accuracy": repr(test_accuracy),
             "test_data_hash": candidate.test_data_hash,
             "registered_at": utc_now(),
             **candidate.provenance,
@@ -287,12 +247,21 @@ class ModelRegistry:
                 self.name,
                 description="IMDB review sentiment: raw review text in, probability of positive out.",
             )
-        return self.client.create_model_version(self.name, model_uri, run_id=candidate.run_id, tags=tags)
+        # MLflow 3: a version of a logged model names it (a tracking server needs it to find the model)
+        return self.client.create_model_version(
+            self.name, model_uri, run_id=candidate.run_id, tags=tags, model_id=model_id(model_uri)
+        )
 
     def promotion(
-        self, version: ModelVersion, reason: str, decision_tags: Mapping[str, str], description: str
+        self,
+        version: ModelVersion,
+        reason: str,
+        decision_tags: Mapping[str, str],
+        description: str,
+        figures: Mapping[str, Any],
     ) -> Change:
-        """The change that makes `version` the champion: its tags, the aliases, the history event."""
+        """The change that makes `version` the champion: its tags, the aliases, the history event (with
+        the `figures` the gate decided on)."""
         config, number, now = self.config, str(version.version), utc_now()
         previous = self.champion()
         before = None if previous is None else str(previous.version)
@@ -317,6 +286,7 @@ class ModelRegistry:
                 "previous_version": before,
                 "at": now,
                 "reason": reason,
+                **figures,
             },
             started_at=now,
         )
@@ -333,130 +303,3 @@ class ModelRegistry:
             descriptions={number: description},
             aliases={self.config.challenger_alias: number},
         )
-
-
-def describe(candidate: Candidate, config: RegistryConfig, outcome: str, reason: str) -> str:
-    """The version description: why this version got (or did not get) the champion alias."""
-    provenance = ", ".join(f"{key} {value}" for key, value in candidate.provenance.items())
-    return (
-        f"Variant '{candidate.variant}' (training run {candidate.run_id}), chosen by validation "
-        f"{config.selection_metric} {candidate.validation_score:.4f}. Decision: {outcome} — {reason}. "
-        f"Test split sha256 {candidate.test_data_hash[:16]}…; {provenance}."
-    )
-
-
-def _decide(
-    registry: ModelRegistry,
-    candidate: Candidate,
-    champion: ModelVersion | None,
-    champion_score: float | None,
-    score_source: str | None,
-    log_model: Callable[[], str],
-) -> tuple[str, str, ModelVersion]:
-    """The decision for the candidate (outcome, reason, its version), with its version created if new.
-
-    Creating the version is the only write here: a run killed after it leaves a version without
-    aliases or decision, which the next run finds by its training run and decides again.
-    """
-    config = registry.config
-    existing = registry.version_of_run(candidate.run_id)
-    if existing is not None and champion is not None and str(existing.version) == str(champion.version):
-        return "unchanged", "this training run is already the champion", existing
-    if existing is not None and existing.tags.get(ROLLED_BACK_TAG):
-        rolled_back_at = existing.tags[ROLLED_BACK_TAG]
-        return (
-            "rejected",
-            f"version {existing.version} was rolled back at {rolled_back_at}; train a new model",
-            existing,
-        )
-    promote, reason = gate(candidate.test_score, champion_score, config.comparison_metric, config.margin)
-    if champion is not None:
-        reason = f"{reason}; champion was version {champion.version}, its score {score_source}"
-    version = existing or registry.create_version(log_model(), candidate)
-    return ("promoted" if promote else "challenger"), reason, version
-
-
-def _decision_change(
-    registry: ModelRegistry, candidate: Candidate, version: ModelVersion, report: Mapping[str, Any]
-) -> Change:
-    """The change that records a promotion or challenger decision (`report`) in the registry."""
-    outcome, reason = str(report["decision"]), str(report["reason"])
-    tags = {
-        "decision": outcome,
-        "decision_reason": reason,
-        "decided_at": utc_now(),
-        DECISION_RECORD_TAG: json.dumps(report),
-    }
-    description = describe(candidate, registry.config, outcome, reason)
-    if outcome == "promoted":
-        return registry.promotion(version, reason, tags, description)
-    return registry.challenger_change(version, tags, description)
-
-
-def register(
-    client: MlflowClient,
-    config: RegistryConfig,
-    candidate: Candidate,
-    log_model: Callable[[], str],
-    evaluate: Callable[[str], float],
-) -> dict[str, Any]:
-    """Register the candidate and move the aliases as the rules say; returns the decision as data.
-
-    `log_model()` logs the served model and returns its URI (called only for a new version);
-    `evaluate(model_uri)` scores a registered model on the current test reviews (only when the
-    champion's recorded score was measured on another test split). Nothing is written to the
-    registry before both champion score and candidate model are in hand. A change a killed run left
-    half made is completed first (the report's `recovered`); a candidate whose promotion made the
-    current champion gets that decision again, as its first run reported it.
-    """
-    if not math.isfinite(candidate.test_score) or not math.isfinite(candidate.validation_score):
-        raise RegistryError(f"variant '{candidate.variant}' has a non-finite metric; it cannot be registered")
-    registry = ModelRegistry(client, config)
-    recovered = registry.recover()
-    champion = registry.champion()
-    report = registry.recorded_decision(candidate, champion)
-    if report is None:
-        report = _decide_and_commit(registry, candidate, champion, log_model, evaluate)
-    if recovered is not None:
-        report["recovered"] = recovered.record()
-    return report
-
-
-def _decide_and_commit(
-    registry: ModelRegistry,
-    candidate: Candidate,
-    champion: ModelVersion | None,
-    log_model: Callable[[], str],
-    evaluate: Callable[[str], float],
-) -> dict[str, Any]:
-    config = registry.config
-    champion_score, score_source = (None, None)
-    if champion is not None:
-        champion_score, score_source = registry.champion_score(champion, candidate.test_data_hash, evaluate)
-    outcome, reason, version = _decide(registry, candidate, champion, champion_score, score_source, log_model)
-    after = version if outcome == "promoted" else champion
-    report = {
-        "model_name": config.model_name,
-        "decision": outcome,
-        "reason": reason,
-        "candidate": {
-            "variant": candidate.variant,
-            "run_id": candidate.run_id,
-            "version": str(version.version),
-            f"validation_{config.selection_metric}": candidate.validation_score,
-            f"test_{config.comparison_metric}": candidate.test_score,
-        },
-        "champion_before": None
-        if champion is None
-        else {
-            "version": str(champion.version),
-            f"test_{config.comparison_metric}": champion_score,
-            "source": score_source,
-        },
-        "champion_after": None if after is None else str(after.version),
-        "margin": config.margin,
-        "test_data_hash": candidate.test_data_hash,
-    }
-    if outcome in ("promoted", "challenger"):  # an unchanged or rejected version keeps its record
-        registry.commit(_decision_change(registry, candidate, version, report))
-    return report

@@ -1,5 +1,8 @@
 """The register stage's work, given its files by `stages.register`: check, choose, log, gate.
 
+Every trained model is a candidate: the recurrent variants of params.yaml `models` and the TF-IDF
+baseline, each served through the same raw-text pyfunc (`serving.pyfunc`, `serving.baseline_pyfunc`).
+
 Everything that can refuse is checked before the first write, so a pipeline run whose validation
 failed, or whose training failed or is missing, leaves the registry (and the tracking store) as it was.
 """
@@ -17,11 +20,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sentiment.config import Params, RegistryConfig
+from sentiment.config import BASELINE, Params, RegistryConfig
 from sentiment.core.errors import DataError
 from sentiment.core.files import read_json
 from sentiment.data.vocabulary import Vocabulary
 from sentiment.registry import champion as registry
+from sentiment.registry import decision, gate
 from sentiment.serving.inputs import ServingConfig, prepare_reviews
 from sentiment.tracking import orphans
 
@@ -31,12 +35,16 @@ PREPROCESSING_SAMPLE = 200  # test reviews re-prepared by the served code and co
 
 @dataclass(frozen=True)
 class TrainingRecord:
-    """One trained variant: its saved network, its metrics and its MLflow run."""
+    """One trained model (a variant, or the baseline): its saved model, its metrics and its MLflow run."""
 
     variant: str
     model_path: Path
     metrics: Mapping[str, Mapping[str, float]]
     run: Mapping[str, str]
+
+    @property
+    def family(self) -> str:
+        return "count-based" if self.variant == BASELINE else "recurrent"
 
 
 def _read_record(path: Path, what: str) -> Any:
@@ -57,17 +65,22 @@ def require_validation_passed(reports: Mapping[str, Path], gate: Path) -> None:
         raise DataError("data validation has not passed for these data: nothing is registered", gate)
 
 
+def _what(name: str) -> str:
+    return "the baseline" if name == BASELINE else f"variant '{name}'"
+
+
 def read_training_record(variant: str, model: Path, metrics: Path, run: Path) -> TrainingRecord:
-    """A variant's training outputs, refusing any that are missing or incomplete."""
+    """A trained model's outputs (a variant's or the baseline's), refusing any missing or incomplete."""
+    what = _what(variant)
     if not model.is_file():
-        raise DataError(f"model of variant '{variant}' not found (failed or missing training)", model)
-    metric_data = _read_record(metrics, f"metrics of variant '{variant}'")
-    run_data = _read_record(run, f"MLflow run record of variant '{variant}'")
+        raise DataError(f"model of {what} not found (failed or missing training)", model)
+    metric_data = _read_record(metrics, f"metrics of {what}")
+    run_data = _read_record(run, f"MLflow run record of {what}")
     for split in ("validation", "test"):
         if not isinstance(metric_data.get(split), dict):
-            raise DataError(f"no '{split}' metrics for variant '{variant}'", metrics)
+            raise DataError(f"no '{split}' metrics for {what}", metrics)
     if not run_data.get("mlflow_run_id"):
-        raise DataError(f"no mlflow_run_id for variant '{variant}'", run)
+        raise DataError(f"no mlflow_run_id for {what}", run)
     return TrainingRecord(variant, model, metric_data, run_data)
 
 
@@ -75,7 +88,7 @@ def _score(record: TrainingRecord, split: str, metric: str, where: str) -> float
     value = record.metrics[split].get(metric)
     if not isinstance(value, int | float) or not math.isfinite(value):
         raise DataError(
-            f"variant '{record.variant}': {split} {metric} is {value!r}, not a finite number "
+            f"{_what(record.variant)}: {split} {metric} is {value!r}, not a finite number "
             f"(set registry.{where} to a metric the training reports)"
         )
     return float(value)
@@ -99,7 +112,7 @@ def require_finished_runs(client: Any, records: Mapping[str, TrainingRecord], tr
             status = client.get_run(run_id).info.status
         except MlflowException:
             raise DataError(
-                f"training run {run_id} of variant '{record.variant}' is not in the MLflow store "
+                f"training run {run_id} of {_what(record.variant)} is not in the MLflow store "
                 f"{tracking_uri} (it was recorded in {record.run.get('tracking_uri')}); register with the "
                 "same MLFLOW_TRACKING_URI as training"
             ) from None
@@ -108,7 +121,7 @@ def require_finished_runs(client: Any, records: Mapping[str, TrainingRecord], tr
             status = "FINISHED"
         if status != "FINISHED":
             raise DataError(
-                f"training run {run_id} of variant '{record.variant}' is {status}, not FINISHED: "
+                f"training run {run_id} of {_what(record.variant)} is {status}, not FINISHED: "
                 "nothing is registered from a failed training"
             )
 
@@ -153,9 +166,9 @@ def require_same_preprocessing(
 def _split_scores(
     records: Mapping[str, TrainingRecord], config: RegistryConfig
 ) -> tuple[dict[str, float], dict[str, float]]:
-    """Each variant's selection metric on validation and comparison metric on test."""
+    """Each model's selection metric on validation (which chooses) and test accuracy (reported only)."""
     if not records:
-        raise DataError("params.yaml lists no model variant (models:): nothing to register")
+        raise DataError("no trained model to register")
     validation = {
         name: _score(record, "validation", config.selection_metric, "selection_metric")
         for name, record in records.items()
@@ -167,6 +180,54 @@ def _split_scores(
     return validation, test
 
 
+def served_model(record: TrainingRecord, vocabulary_path: Path, config: ServingConfig) -> Any:
+    """The candidate's served pyfunc built from the pipeline's files, as it will be logged."""
+    from sentiment.serving.pyfunc import InProcessModel, SentimentModel
+
+    if record.variant == BASELINE:
+        from sentiment.serving.baseline_pyfunc import BaselineSentimentModel, read_pipeline_file
+
+        return InProcessModel(BaselineSentimentModel().use(read_pipeline_file(record.model_path), config))
+    return InProcessModel(SentimentModel().load(record.model_path, vocabulary_path, config))
+
+
+def _log_served_model(
+    record: TrainingRecord, vocabulary_path: Path, config: ServingConfig, data_hash: str
+) -> str:
+    """Log the candidate's pyfunc into the active run; returns its URI."""
+    tags = {"variant": record.variant, "test_data_hash": data_hash}
+    if record.variant == BASELINE:
+        from sentiment.serving.baseline_pyfunc import log_baseline_serving_model
+
+        info = log_baseline_serving_model(record.model_path, config, SERVED_MODEL_NAME, tags)
+    else:
+        from sentiment.serving.pyfunc import log_serving_model
+
+        info = log_serving_model(record.model_path, vocabulary_path, config, SERVED_MODEL_NAME, tags)
+    return str(info.model_uri)
+
+
+def _predictions(
+    best: TrainingRecord,
+    vocabulary_path: Path,
+    served: ServingConfig,
+    test_reviews: pd.DataFrame,
+    tracking_uri: str,
+) -> decision.ReviewPredictions:
+    """Per raw test review, whether the candidate (from its files) or a registered model is right."""
+    from sentiment.serving import scoring
+
+    texts, labels = test_reviews["text"].tolist(), test_reviews["label"].to_numpy()
+    return decision.ReviewPredictions(
+        candidate=lambda: scoring.correct_predictions(
+            served_model(best, vocabulary_path, served), texts, labels
+        ),
+        registered=lambda uri: scoring.correct_predictions(
+            scoring.load_model(uri, tracking_uri), texts, labels
+        ),
+    )
+
+
 def register_best(
     records: Mapping[str, TrainingRecord],
     params: Params,
@@ -176,12 +237,10 @@ def register_best(
     test_sequences: Mapping[str, np.ndarray],
     provenance: Mapping[str, str],
 ) -> dict[str, Any]:
-    """Choose the variant with the best validation metric and gate it against the champion."""
+    """Choose the model with the best validation metric and gate it against the champion."""
     import mlflow
     from mlflow import MlflowClient
 
-    from sentiment.serving import scoring
-    from sentiment.serving.pyfunc import log_serving_model
     from sentiment.tracking.runs import using_tracking_uri
 
     config = params.registry
@@ -192,13 +251,13 @@ def register_best(
     vocabulary = Vocabulary.from_dict(_read_record(vocabulary_path, "vocabulary"))
     require_same_preprocessing(served, vocabulary, test_reviews, test_sequences)
 
-    best = records[registry.choose_candidate(validation, config.selection_metric)]
+    best = records[gate.choose_candidate(validation, config.selection_metric, preferred=(BASELINE,))]
     data_hash = test_split_hash(test_reviews)
     candidate = registry.Candidate(
         variant=best.variant,
+        family=best.family,
         run_id=best.run["mlflow_run_id"],
         validation_score=validation[best.variant],
-        test_score=test[best.variant],
         test_data_hash=data_hash,
         provenance={"experiment_id": str(best.run.get("experiment_id", "")), **provenance},
     )
@@ -210,28 +269,17 @@ def register_best(
         for key, value in orphans.process_tags_of_this_process().items():
             client.set_tag(candidate.run_id, key, value)
         with mlflow.start_run(run_id=candidate.run_id):
-            info = log_serving_model(
-                best.model_path,
-                vocabulary_path,
-                served,
-                SERVED_MODEL_NAME,
-                {"variant": best.variant, "test_data_hash": data_hash},
-            )
-        return str(info.model_uri)
+            return _log_served_model(best, vocabulary_path, served, data_hash)
 
-    def evaluate(model_uri: str) -> float:
-        model = scoring.load_model(model_uri, tracking_uri)
-        labels = test_reviews["label"].to_numpy()
-        scores = scoring.evaluate(model, test_reviews["text"].tolist(), labels, config.threshold)
-        return scores[config.comparison_metric]
-
+    predictions = _predictions(best, vocabulary_path, served, test_reviews, tracking_uri)
     # MLflow resolves a new version's logged model through the global tracking URI (not the client's).
     with using_tracking_uri(tracking_uri):
-        report = registry.register(client, config, candidate, log_model, evaluate)
-    report["variants"] = {
+        report = decision.register(client, config, candidate, log_model, predictions)
+    report["candidates"] = {
         name: {
+            "model_family": records[name].family,
             f"validation_{config.selection_metric}": validation[name],
-            f"test_{config.comparison_metric}": test[name],
+            "test_accuracy": test[name],  # as its training stage measured it; never used to choose
         }
         for name in sorted(records)
     }

@@ -4,7 +4,9 @@ It wraps the trained Keras network with the pipeline's own preprocessing (`servi
 carries as artifacts everything it was built with: the network (`.keras`), the vocabulary
 (`vocabulary.json`) and the cleaning/sequence settings (`serving.json`). Anyone can then run
 `mlflow.pyfunc.load_model("models:/imdb-sentiment@champion").predict(["What a film!"])`, or serve it
-with `mlflow models serve`, without knowing how the text was prepared.
+with `mlflow models serve`, without knowing how the text was prepared. When the TF-IDF baseline is
+the registered model, it is the same interface (signature, input formats, output columns) around the
+scikit-learn pipeline instead (`serving.baseline_pyfunc`).
 """
 
 from __future__ import annotations
@@ -41,13 +43,23 @@ class SentimentModel(mlflow.pyfunc.PythonModel):  # type: ignore[name-defined]
     """Raw reviews in (a `review` column or a list of strings), one prediction row per review out."""
 
     def load_context(self, context: Any) -> None:
+        self.load(
+            Path(context.artifacts[NETWORK_ARTIFACT]),
+            Path(context.artifacts[VOCABULARY_ARTIFACT]),
+            ServingConfig.from_dict(read_json(context.artifacts[CONFIG_ARTIFACT])),
+        )
+
+    def load(self, network_path: Path, vocabulary_path: Path, config: ServingConfig) -> SentimentModel:
+        """Load the network and vocabulary: from the logged artifacts, or from the pipeline's own files
+        (the register stage scores a candidate this way before logging it)."""
         import keras
 
         import sentiment.modeling.builder  # noqa: F401  (registers the custom pooling layer for loading)
 
-        self.network = keras.saving.load_model(context.artifacts[NETWORK_ARTIFACT], compile=False)
-        self.vocabulary = Vocabulary.from_dict(read_json(context.artifacts[VOCABULARY_ARTIFACT]))
-        self.config = ServingConfig.from_dict(read_json(context.artifacts[CONFIG_ARTIFACT]))
+        self.network = keras.saving.load_model(network_path, compile=False)
+        self.vocabulary = Vocabulary.from_dict(read_json(vocabulary_path))
+        self.config = config
+        return self
 
     def predict(self, context: Any, model_input: pd.DataFrame, params: dict[str, Any] | None = None) -> Any:
         from sentiment.serving.inputs import reviews_from_input
@@ -66,6 +78,18 @@ class SentimentModel(mlflow.pyfunc.PythonModel):  # type: ignore[name-defined]
         return predict_probabilities(self.network, sequences, self.config.batch_size)
 
 
+class InProcessModel:
+    """A served PythonModel used as a loaded pyfunc is (`predict(model_input)`), without logging it:
+    the register stage scores its candidate this way, with the code that will serve it."""
+
+    def __init__(self, python_model: Any) -> None:
+        self.python_model = python_model
+
+    def predict(self, model_input: Any) -> pd.DataFrame:
+        table: pd.DataFrame = self.python_model.predict(None, model_input)
+        return table
+
+
 def signature() -> ModelSignature:
     """One string input column; the output columns of `serving_inputs.prediction_table`."""
     outputs = Schema(
@@ -82,8 +106,27 @@ def signature() -> ModelSignature:
     return ModelSignature(inputs=Schema([ColSpec("string", REVIEW_COLUMN)]), outputs=outputs)
 
 
-def pip_requirements() -> list[str]:
-    return [f"{name}=={metadata.version(name)}" for name in REQUIREMENTS]
+def pip_requirements(names: tuple[str, ...] = REQUIREMENTS) -> list[str]:
+    return [f"{name}=={metadata.version(name)}" for name in names]
+
+
+def preprocessing_params(config: ServingConfig) -> dict[str, Any]:
+    """The preprocessing settings recorded on a logged model (with the model's own params)."""
+    return {
+        "max_len": config.sequences.max_len,
+        "padding": config.sequences.padding,
+        "truncating": config.sequences.truncating,
+        "lowercase": config.cleaning.lowercase,
+        "remove_html": config.cleaning.remove_html,
+        "remove_stopwords": config.cleaning.remove_stopwords,
+        "threshold": config.threshold,
+    }
+
+
+def write_config(config: ServingConfig, directory: Path) -> Path:
+    path = directory / "serving.json"
+    path.write_text(json.dumps(config.to_dict(), indent=2) + "\n", encoding="utf-8")
+    return path
 
 
 def log_serving_model(
@@ -99,18 +142,8 @@ def log_serving_model(
     preprocessing settings, so the UI shows what the model was built with.
     """
     with tempfile.TemporaryDirectory() as staging:
-        config_path = Path(staging) / "serving.json"
-        config_path.write_text(json.dumps(config.to_dict(), indent=2) + "\n", encoding="utf-8")
-        flat_params = {
-            "max_len": config.sequences.max_len,
-            "padding": config.sequences.padding,
-            "truncating": config.sequences.truncating,
-            "lowercase": config.cleaning.lowercase,
-            "remove_html": config.cleaning.remove_html,
-            "remove_stopwords": config.cleaning.remove_stopwords,
-            "threshold": config.threshold,
-            **(model_params or {}),
-        }
+        config_path = write_config(config, Path(staging))
+        flat_params = {**preprocessing_params(config), **(model_params or {})}
         return mlflow.pyfunc.log_model(
             name=name,
             python_model=SentimentModel(),

@@ -1,8 +1,8 @@
 """Scoring with a registered model: reviews in batches with a progress bar, files in and out, metrics.
 
-Used by `sentiment predict` / `sentiment score` and by the register stage (to re-evaluate a champion
-on the current test reviews). The model is any pyfunc that takes a `review` column, normally
-`models:/imdb-sentiment@champion` (see `serving.pyfunc`).
+Used by `sentiment predict` / `sentiment score` and by the register stage (to score the candidate and
+the champion, review by review, on the current test reviews). The model is any pyfunc that takes a
+`review` column, normally `models:/imdb-sentiment@champion` (see `serving.pyfunc`).
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from tqdm import tqdm
 from sentiment.core.errors import DataError, SentimentError
 from sentiment.core.files import atomic_path
 from sentiment.evaluation.metrics import binary_metrics
-from sentiment.serving.inputs import OUTPUT_COLUMNS, REVIEW_COLUMN
+from sentiment.serving.inputs import NEGATIVE, OUTPUT_COLUMNS, POSITIVE, REVIEW_COLUMN
 from sentiment.tracking.uris import redacted
 
 SCORING_BATCH = 1000
@@ -63,9 +63,7 @@ def predict_reviews(
     return pd.concat(parts, ignore_index=True)
 
 
-def evaluate(model: Any, reviews: Sequence[str], labels: np.ndarray, threshold: float) -> dict[str, float]:
-    """Metrics of the model on labelled raw reviews; every review must get a prediction."""
-    table = predict_reviews(model, reviews, description="evaluating")
+def _require_predictions(table: pd.DataFrame) -> None:
     failed = table["error"].notna()
     if failed.any():
         first = int(np.flatnonzero(failed.to_numpy())[0])
@@ -73,7 +71,25 @@ def evaluate(model: Any, reviews: Sequence[str], labels: np.ndarray, threshold: 
             f"{int(failed.sum())} test reviews got no prediction, e.g. row {first}: "
             f"{table['error'].iloc[first]}"
         )
+
+
+def evaluate(model: Any, reviews: Sequence[str], labels: np.ndarray, threshold: float) -> dict[str, float]:
+    """Metrics of the model on labelled raw reviews; every review must get a prediction."""
+    table = predict_reviews(model, reviews, description="evaluating")
+    _require_predictions(table)
     return binary_metrics(labels, table["probability_positive"].to_numpy(dtype=np.float64), threshold)
+
+
+def correct_predictions(model: Any, reviews: Sequence[str], labels: np.ndarray) -> np.ndarray:
+    """Per labelled raw review (1: positive), whether the model's served `label` is the right one.
+
+    Every review must get a prediction. The label is the one users get (probability >= the threshold
+    the model carries), so two models compared this way are compared as they answer.
+    """
+    table = predict_reviews(model, reviews, description="evaluating")
+    _require_predictions(table)
+    expected = np.where(np.asarray(labels).reshape(-1) == 1, POSITIVE, NEGATIVE)
+    return np.asarray(table["label"].to_numpy(dtype=object) == expected, dtype=bool)
 
 
 def _format(path: Path) -> str:

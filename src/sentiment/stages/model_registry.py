@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from sentiment.config import BASELINE
 from sentiment.config.workspace import VALIDATIONS, Workspace
 from sentiment.core.files import write_json
 from sentiment.stages.readers import read_raw, read_sequences
@@ -22,10 +23,11 @@ def mlflow_uri(workspace: Workspace) -> str:
 
 
 def register(workspace: Workspace) -> Path:
-    """Stage `register`: the best variant by validation metric becomes a new version of the registered
-    model; champion if it beats the champion on the test split by the margin, else challenger.
+    """Stage `register`: the best trained model by validation metric (every variant and the baseline)
+    becomes a new version of the registered model; champion if, on the same test reviews, it beats the
+    champion by the margin and McNemar's test says the gain is significant, else challenger.
 
-    Refuses, writing nothing, when a data validation failed or a variant's training is missing or failed.
+    Refuses, writing nothing, when a data validation failed or a model's training is missing or failed.
     """
     from sentiment.registry import registration
     from sentiment.tracking import lineage
@@ -34,13 +36,10 @@ def register(workspace: Workspace) -> Path:
     reports = {name: workspace.validation_report(name) for name in VALIDATIONS}
     registration.require_validation_passed(reports, workspace.validation_gate)
     records = {
-        variant: registration.read_training_record(
-            variant,
-            workspace.model_file(variant),
-            workspace.metrics_file(variant),
-            workspace.run_record(variant),
+        name: registration.read_training_record(
+            name, workspace.model_file(name), workspace.metrics_file(name), workspace.run_record(name)
         )
-        for variant in params.models
+        for name in [*params.models, BASELINE]
     }
     raw = read_raw(workspace)
     provenance = {

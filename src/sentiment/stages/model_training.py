@@ -16,6 +16,7 @@ from sentiment.config import BASELINE, variant_config
 from sentiment.config.workspace import Workspace
 from sentiment.core.errors import DataError
 from sentiment.data.sequences import SPLITS
+from sentiment.data.splits import recorded_method
 from sentiment.stages.readers import read_clean, read_sequences, read_vocabulary
 
 if TYPE_CHECKING:
@@ -86,7 +87,10 @@ def baseline(workspace: Workspace) -> Path:
 
     _close_orphaned_runs(workspace, BASELINE)
     arrays = read_sequences(workspace)
+    validation_split = recorded_method(arrays, workspace.sequences_file)
     texts = split_texts(workspace, arrays)
     labels = {split: arrays[f"y_{split}"] for split in SPLITS}
     lineage = _lineage(workspace, {"sequences": workspace.sequences_file, "clean": workspace.clean_table})
-    return training_run.train_baseline(workspace, texts, labels, model_outputs(workspace, BASELINE), lineage)
+    return training_run.train_baseline(
+        workspace, texts, labels, model_outputs(workspace, BASELINE), lineage, validation_split
+    )

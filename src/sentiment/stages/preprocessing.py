@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from tqdm import tqdm
@@ -11,9 +12,13 @@ from tqdm import tqdm
 from sentiment.config.workspace import Workspace
 from sentiment.core.files import atomic_path, write_json
 from sentiment.data import cleaning
-from sentiment.data.sequences import pad_tokenized, stratified_split
+from sentiment.data.sequences import pad_tokenized
+from sentiment.data.splits import SPLIT_KEY
 from sentiment.data.vocabulary import encode, fit_vocabulary
 from sentiment.stages.readers import read_clean, read_raw, read_vocabulary
+
+if TYPE_CHECKING:
+    from sentiment.checks.parts import Parts
 
 logger = logging.getLogger(__name__)
 
@@ -31,46 +36,49 @@ def clean(workspace: Workspace) -> Path:
     return target
 
 
+def _parts(workspace: Workspace) -> Parts:
+    from sentiment.checks.parts import dataset_parts  # here: the clean stage does not depend on it
+
+    params = workspace.params
+    return dataset_parts(read_clean(workspace), params.validation.leakage, params.splits, params.seed)
+
+
 def vocabulary(workspace: Workspace) -> Path:
-    """Stage `vocabulary`: fit the word index on the training split of the cleaned text.
+    """Stage `vocabulary`: fit the word index on the training part of the cleaned text.
 
-    Train reviews whose text is also in test are left out under the leakage policy `drop`.
+    Never on the validation part (nor test): a word seen only in validation reviews is out of the
+    vocabulary, as it is for a new review. Train reviews whose text is also in test are left out under
+    the leakage policy `drop`.
     """
-    from sentiment.checks.leakage import training_reviews  # here: the clean stage does not depend on it
-
-    table = read_clean(workspace)
-    training_texts = training_reviews(table, workspace.params.validation.leakage)["text"].tolist()
-    fitted = fit_vocabulary(training_texts, workspace.params.vocabulary)
+    fitted = fit_vocabulary(_parts(workspace).train["text"].tolist(), workspace.params.vocabulary)
     target = workspace.vocabulary_file
     write_json(target, fitted.to_dict())
     return target
 
 
 def sequences(workspace: Workspace) -> Path:
-    """Stage `sequences`: texts -> padded int32 sequences for train, validation and test."""
-    from sentiment.checks.leakage import training_reviews
+    """Stage `sequences`: texts -> padded int32 sequences for train, validation and test.
 
-    params = workspace.params
-    table = read_clean(workspace)
+    The file also holds `validation_split`, a 0-d string array: "movie" or "random", how the
+    validation part was drawn (the training stages report it).
+    """
+    config = workspace.params.sequences
+    parts = _parts(workspace)
     fitted = read_vocabulary(workspace)
-    training = training_reviews(table, params.validation.leakage)
-    kept, held_out = stratified_split(
-        training["label"].to_numpy(), params.sequences.validation_fraction, params.seed
-    )
-    parts = {
-        "train": training.iloc[kept],
-        "validation": training.iloc[held_out],
-        "test": table[table["split"] == "test"],
-    }
-    arrays: dict[str, np.ndarray] = {}
-    for name, part in tqdm(parts.items(), desc="sequences", unit=" splits"):
+    named = {"train": parts.train, "validation": parts.validation, "test": parts.test}
+    arrays: dict[str, np.ndarray] = {SPLIT_KEY: np.array(parts.method)}
+    for name, part in tqdm(named.items(), desc="sequences", unit=" splits"):
         tokenized = encode(fitted, part["text"].tolist())
-        arrays[f"x_{name}"] = pad_tokenized(
-            tokenized, params.sequences.max_len, params.sequences.padding, params.sequences.truncating
-        )
+        arrays[f"x_{name}"] = pad_tokenized(tokenized, config.max_len, config.padding, config.truncating)
         arrays[f"y_{name}"] = part["label"].to_numpy(dtype=np.int32)
         arrays[f"ids_{name}"] = part["review_id"].to_numpy(dtype=str)
         arrays[f"lengths_{name}"] = tokenized.lengths
+    logger.info(
+        "validation split by %s: %d training, %d validation reviews",
+        parts.method,
+        len(parts.train),
+        len(parts.validation),
+    )
     target = workspace.sequences_file
     with atomic_path(target) as temporary, temporary.open("wb") as handle:
         np.savez(handle, **arrays)  # type: ignore[arg-type]

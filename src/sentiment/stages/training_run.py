@@ -22,6 +22,7 @@ from sentiment.config import BASELINE, Params, variant_config
 from sentiment.config.workspace import Workspace
 from sentiment.core.files import write_json, write_text
 from sentiment.data.sequences import SPLITS
+from sentiment.data.splits import SPLIT_KEY, recorded_method
 from sentiment.data.vocabulary import Vocabulary
 from sentiment.evaluation import metrics as evaluation
 from sentiment.evaluation import word_order
@@ -51,9 +52,16 @@ class Predictions:
     shuffled_test: np.ndarray
 
 
-def _data_parameters(arrays: Mapping[str, np.ndarray], vocabulary_size: int) -> dict[str, int]:
+def _data_parameters(
+    arrays: Mapping[str, np.ndarray], vocabulary_size: int, validation_split: str
+) -> dict[str, int | str]:
     counts = {f"{split}_reviews": len(arrays[f"y_{split}"]) for split in SPLITS}
-    return {**counts, "sequence_length": int(arrays["x_train"].shape[1]), "vocabulary_size": vocabulary_size}
+    return {
+        **counts,
+        "sequence_length": int(arrays["x_train"].shape[1]),
+        "vocabulary_size": vocabulary_size,
+        SPLIT_KEY: validation_split,
+    }
 
 
 def _speed(train_seconds: float, train_samples: int, predictions: Predictions) -> dict[str, float]:
@@ -150,6 +158,7 @@ def train_variant(
 
     params = workspace.params
     variant = variant_config(params, name)
+    validation_split = recorded_method(arrays, workspace.sequences_file)
     outputs.remove()
     parameters = tracking.run_parameters(
         params,
@@ -158,11 +167,12 @@ def train_variant(
             "model": variant,
             "training": params.training,
             "diagnostics": params.diagnostics,
-            "data": _data_parameters(arrays, vocabulary.size),
+            "data": _data_parameters(arrays, vocabulary.size, validation_split),
         },
     )
     family = "recurrent" if variant.recurrent else "bag-of-words"
     tags = {"variant": name, "model_family": family, "cell": variant.cell, **process_tags(workspace)}
+    tags[SPLIT_KEY] = validation_split
     with staged(outputs) as staging, tracking.tracked_run(workspace, name, lineage, parameters, tags) as run:
         files = staging.staged
         trained = _fit_variant(params, name, arrays, vocabulary.size)
@@ -187,7 +197,7 @@ def train_variant(
                 "train_samples_per_second": trained.samples_per_second,
             },
         }
-        write_metrics(files.metrics, metrics)
+        write_metrics(files.metrics, {**metrics, SPLIT_KEY: validation_split})
         model.save(files.model)
 
         mlflow.log_text(_summary(model), "model_summary.txt")
@@ -205,17 +215,23 @@ def train_baseline(
     labels: Mapping[str, np.ndarray],
     outputs: ModelOutputs,
     lineage: Lineage,
+    validation_split: str,
 ) -> Path:
-    """Fit and evaluate the TF-IDF + logistic regression baseline on the same splits, tracked the same way."""
+    """Fit and evaluate the TF-IDF + logistic regression baseline on the same splits, tracked the same way.
+
+    `validation_split` is how the sequences' validation split was drawn ("movie" or "random").
+    """
     import joblib
 
     params = workspace.params
     outputs.remove()
-    data = {f"{split}_reviews": len(labels[split]) for split in SPLITS}
+    data: dict[str, int | str] = {f"{split}_reviews": len(labels[split]) for split in SPLITS}
+    data[SPLIT_KEY] = validation_split
     parameters = tracking.run_parameters(
         params, {"variant": BASELINE, "baseline": params.baseline, "data": data}
     )
     tags = {"variant": BASELINE, "model_family": "count-based", **process_tags(workspace)}
+    tags[SPLIT_KEY] = validation_split
     with (
         staged(outputs) as staging,
         tracking.tracked_run(workspace, BASELINE, lineage, parameters, tags) as run,
@@ -236,7 +252,7 @@ def train_baseline(
             "training": {"features": count_baseline.vocabulary_size(model)},
             "speed": _speed(fit_seconds, len(labels["train"]), predictions),
         }
-        write_metrics(files.metrics, metrics)
+        write_metrics(files.metrics, {**metrics, SPLIT_KEY: validation_split})
         joblib.dump(model, files.model)
 
         example = pd.DataFrame({count_baseline.TEXT_COLUMN: texts["test"][:2]})

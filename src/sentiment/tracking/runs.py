@@ -96,9 +96,9 @@ def flatten(prefix: str, value: Any) -> dict[str, Any]:
 
 def run_parameters(params: Params, model: Mapping[str, Any]) -> dict[str, Any]:
     """Every setting a run depends on: `model` (model.*, training.*, ...), plus seed, cleaning,
-    vocabulary and sequence settings."""
+    vocabulary, sequence and validation split settings."""
     settings: dict[str, Any] = {"seed": params.seed}
-    for section in ("cleaning", "vocabulary", "sequences"):
+    for section in ("cleaning", "vocabulary", "sequences", "splits"):
         settings.update(flatten(section, getattr(params, section)))
     settings.update(flatten("", model))
     return settings

@@ -1,0 +1,237 @@
+"""The register stage's decision against the registry: a new version, champion or challenger, and why.
+
+The candidate (chosen on validation by `registry.gate.choose_candidate`) is compared with the current
+champion on the same test reviews: both predict them through their served pyfunc (the candidate from
+the pipeline's files, the champion as registered, so a champion from an older run is scored by its own
+preprocessing), and `registry.gate.paired_gate` decides on the counts. Nothing is written before both
+predictions and the candidate's logged model are in hand; the decision is then one `Change`
+(`registry.champion`), made all-or-nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from mlflow import MlflowClient
+from mlflow.entities.model_registry import ModelVersion
+
+from sentiment.config import RegistryConfig
+from sentiment.evaluation.paired import PairedCounts, paired_counts
+from sentiment.registry import gate
+from sentiment.registry.champion import (
+    DECISION_RECORD_TAG,
+    ROLLED_BACK_TAG,
+    Candidate,
+    Change,
+    ModelRegistry,
+    RegistryError,
+    utc_now,
+)
+
+
+@dataclass(frozen=True)
+class ReviewPredictions:
+    """Who is right on each test review (the same reviews, in the same order, for every model);
+    computed only when a decision needs them."""
+
+    candidate: Callable[[], np.ndarray]  # the candidate's served model, built from the pipeline's files
+    registered: Callable[[str], np.ndarray]  # a registered version's pyfunc, by its models:/ URI
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What was decided for the candidate, and on which figures (None where no test was needed)."""
+
+    decision: str  # promoted, challenger, unchanged, rejected
+    reason: str
+    version: ModelVersion
+    test_accuracy: float | None = None
+    counts: PairedCounts | None = None
+    verdict: gate.GateDecision | None = None
+
+
+def describe(candidate: Candidate, config: RegistryConfig, outcome: str, reason: str) -> str:
+    """The version description: why this version got (or did not get) the champion alias."""
+    provenance = ", ".join(f"{key} {value}" for key, value in candidate.provenance.items())
+    return (
+        f"Model '{candidate.variant}' ({candidate.family}, training run {candidate.run_id}), chosen by "
+        f"validation {config.selection_metric} {candidate.validation_score:.4f}. Decision: {outcome} — "
+        f"{reason}. Test split sha256 {candidate.test_data_hash[:16]}…; {provenance}."
+    )
+
+
+def _without_test(existing: ModelVersion | None, champion: ModelVersion | None) -> Outcome | None:
+    """The decisions that need no test predictions: the candidate is already champion, or was rolled back."""
+    if existing is None:
+        return None
+    if champion is not None and str(existing.version) == str(champion.version):
+        return Outcome("unchanged", "this training run is already the champion", existing)
+    if existing.tags.get(ROLLED_BACK_TAG):
+        at = existing.tags[ROLLED_BACK_TAG]
+        reason = f"version {existing.version} was rolled back at {at}; train a new model"
+        return Outcome("rejected", reason, existing)
+    return None
+
+
+def _decide(
+    registry: ModelRegistry,
+    candidate: Candidate,
+    champion: ModelVersion | None,
+    log_model: Callable[[], str],
+    predictions: ReviewPredictions,
+) -> Outcome:
+    """The decision for the candidate, with its version created if new.
+
+    Creating the version is the only write here: a run killed after it leaves a version without
+    aliases or decision, which the next run finds by its training run and decides again.
+    """
+    existing = registry.version_of_run(candidate.run_id)
+    shortcut = _without_test(existing, champion)
+    if shortcut is not None:
+        return shortcut
+    candidate_right = np.asarray(predictions.candidate(), dtype=bool)
+    reviews, correct = int(candidate_right.size), int(candidate_right.sum())
+    if reviews == 0:
+        raise RegistryError("no test review to compare the candidate on")
+    counts = None
+    if champion is None:
+        verdict = gate.first_model(correct, reviews)
+    else:
+        champion_right = predictions.registered(f"models:/{registry.name}/{champion.version}")
+        counts = paired_counts(candidate_right, champion_right)
+        verdict = gate.paired_gate(counts, registry.config.margin, registry.config.alpha)
+    accuracy = correct / reviews
+    version = existing or registry.create_version(log_model(), candidate, accuracy)
+    reason = (
+        verdict.reason if champion is None else f"{verdict.reason}; champion was version {champion.version}"
+    )
+    decision = "promoted" if verdict.promote else "challenger"
+    return Outcome(decision, reason, version, accuracy, counts, verdict)
+
+
+def _figures(outcome: Outcome, config: RegistryConfig) -> dict[str, Any]:
+    """The gate's figures, for the report, the version's tags and the history event."""
+    counts, verdict = outcome.counts, outcome.verdict
+    if counts is None or verdict is None:
+        return {}
+    return {
+        "test_reviews": counts.reviews,
+        "candidate_correct": counts.candidate_correct,
+        "champion_correct": counts.champion_correct,
+        "candidate_right_only": counts.candidate_right_only,
+        "champion_right_only": counts.champion_right_only,
+        "gain": counts.gain,
+        "required_gain": verdict.required_gain,
+        "p_value": verdict.p_value,
+        "margin": config.margin,
+        "alpha": config.alpha,
+    }
+
+
+# Tags of the decided version, beside decision and decision_reason (the full report is decision_record).
+FIGURE_TAGS = (
+    "champion_test_accuracy",
+    "candidate_right_only",
+    "champion_right_only",
+    "p_value",
+    "margin",
+    "alpha",
+)
+
+
+def _decision_change(
+    registry: ModelRegistry, candidate: Candidate, version: ModelVersion, report: Mapping[str, Any]
+) -> Change:
+    """The change that records a promotion or challenger decision (`report`) in the registry."""
+    outcome, reason = str(report["decision"]), str(report["reason"])
+    paired = report["paired_test"] or {}  # empty for a first model: no champion to test against
+    if paired:
+        paired = {"champion_test_accuracy": report["champion_before"]["test_accuracy"], **paired}
+    tags = {"decision": outcome, "decision_reason": reason, "decided_at": utc_now()}
+    tags.update({key: repr(paired[key]) for key in FIGURE_TAGS if paired})
+    tags[DECISION_RECORD_TAG] = json.dumps(report)
+    description = describe(candidate, registry.config, outcome, reason)
+    if outcome == "promoted":
+        event = {
+            "variant": candidate.variant,
+            f"validation_{registry.config.selection_metric}": candidate.validation_score,
+            "test_accuracy": report["candidate"]["test_accuracy"],
+            **paired,
+            "decision": outcome,
+        }
+        return registry.promotion(version, reason, tags, description, event)
+    return registry.challenger_change(version, tags, description)
+
+
+def _report(
+    registry: ModelRegistry, candidate: Candidate, champion: ModelVersion | None, outcome: Outcome
+) -> dict[str, Any]:
+    config = registry.config
+    after = outcome.version if outcome.decision == "promoted" else champion
+    test_accuracy = outcome.test_accuracy
+    if test_accuracy is None:  # unchanged or rejected: the accuracy its version recorded
+        recorded = outcome.version.tags.get("test_accuracy")
+        test_accuracy = None if recorded is None else float(recorded)
+    figures = _figures(outcome, config)
+    return {
+        "model_name": config.model_name,
+        "decision": outcome.decision,
+        "reason": outcome.reason,
+        "candidate": {
+            "variant": candidate.variant,
+            "model_family": candidate.family,
+            "run_id": candidate.run_id,
+            "version": str(outcome.version.version),
+            f"validation_{config.selection_metric}": candidate.validation_score,
+            "test_accuracy": test_accuracy,
+        },
+        "champion_before": None
+        if champion is None
+        else {
+            "version": str(champion.version),
+            "variant": champion.tags.get("variant"),
+            "test_accuracy": None if outcome.counts is None else outcome.counts.accuracy("champion"),
+        },
+        "paired_test": figures or None,
+        "champion_after": None if after is None else str(after.version),
+        "margin": config.margin,
+        "alpha": config.alpha,
+        "test_data_hash": candidate.test_data_hash,
+    }
+
+
+def register(
+    client: MlflowClient,
+    config: RegistryConfig,
+    candidate: Candidate,
+    log_model: Callable[[], str],
+    predictions: ReviewPredictions,
+) -> dict[str, Any]:
+    """Register the candidate and move the aliases as the rules say; returns the decision as data.
+
+    `log_model()` logs the served model and returns its URI (called only for a new version).
+    A change a killed run left half made is completed first (the report's `recovered`); a candidate
+    whose promotion made the current champion gets that decision again, as its first run reported it.
+    """
+    if not math.isfinite(candidate.validation_score):
+        raise RegistryError(f"model '{candidate.variant}' has a non-finite metric; it cannot be registered")
+    registry = ModelRegistry(client, config)
+    recovered = registry.recover()
+    champion = registry.champion()
+    report = registry.recorded_decision(candidate, champion)
+    if report is None:
+        outcome = _decide(registry, candidate, champion, log_model, predictions)
+        report = _report(registry, candidate, champion, outcome)
+        if outcome.decision in (
+            "promoted",
+            "challenger",
+        ):  # an unchanged or rejected version keeps its record
+            registry.commit(_decision_change(registry, candidate, outcome.version, report))
+    if recovered is not None:
+        report["recovered"] = recovered.record()
+    return report
