@@ -99,7 +99,7 @@ def split_sentence(arrays: Mapping[str, Any]) -> str:
     """One sentence for a report: how the validation split was drawn, and that it alone decides."""
     drawn = {
         "movie": "by movie: no movie has reviews on both sides",
-        "random": "at random: a movie's reviews can be on both sides",
+        "random": "at random, not grouped by movie (no movie list, or `splits.by_movie` false)",
     }.get(split_method(arrays), "at random, by code that did not record the method")
     return (
         f"The {len(arrays['y_validation']):,} validation reviews were drawn from the training reviews "
