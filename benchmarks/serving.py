@@ -176,7 +176,7 @@ benchmark model, not the pipeline's full training), registered by the register s
   reviews (`sentiment score` does the same): cleaning, vocabulary, padding and the network, all included.
   Their test accuracy, {batch["accuracy"]:.4f} ({batch["errors"]} reviews without a prediction), is the
   train stage's test accuracy on the pipeline's own sequences, {recorded:.4f}: no training/serving skew
-  (a check that serving reproduces the stage, not a choice: nothing here is chosen).
+  (a check that serving reproduces the stage; the register stage chose the model on validation).
 - Latency is one review per request, sequential, over HTTP on 127.0.0.1 to MLflow's uvicorn server
   (1 worker), measured by the client from send to parsed JSON answer, after {WARM_UP_REQUESTS} warm-up
   requests.
