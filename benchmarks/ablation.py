@@ -1,9 +1,9 @@
-"""What the recurrence adds: the best recurrent variant against a bag of words, each with and without
-word pairs, and the TF-IDF baseline, over several seeds, on the 45,000 shared IMDB reviews.
+"""What the recurrence adds, and the seed spread: the best recurrent variant against a bag of words,
+each with and without word pairs, and the TF-IDF baseline, over several seeds, on the shared IMDB reviews.
 
     python benchmarks/ablation.py [--archive PATH | --synthetic N] [--workdir DIR] [--recurrent bilstm]
-                                  [--bag bag] [--seeds 42 43 44] [--epochs N] [--output BENCHMARKS.md]
-                                  [--record ablation.json]
+                                  [--bag bag] [--seeds 42 43 44] [--epochs N] [--spread] [--recheck]
+                                  [--output BENCHMARKS.md] [--record ablation.json]
 
 One workspace is prepared with the settings of params.yaml (fetch, clean, vocabulary, sequences: the
 same splits for every configuration). The configurations are params, not code: the variants
@@ -13,13 +13,17 @@ it (`modeling.training.train`, `modeling.baseline.fit_baseline`), and scored on 
 the test split, and the test split with the words of each review shuffled (`evaluation.word_order`,
 seeded by the same seed): a bag of words without pairs loses nothing to shuffling, a model that
 reads order loses what order told it. Reported per configuration: the mean and standard deviation
-over the seeds. Any choice between the configurations is made on the validation figures; the test
-figures are only reported.
+over the seeds. Any choice between the configurations is made on the validation column; the test
+columns are reported only.
 
-Writes the "Ablation: what the recurrence adds" section of BENCHMARKS.md (other sections are left
-alone) and, with --record, every run's figures as JSON. `--synthetic N` runs on N synthetic reviews
-instead of the archive, to check the script quickly (with `--epochs 1`); it then writes no section
-unless --output is given.
+`--spread`: only the seed spread, `--recurrent` as params.yaml has it (the variant chosen on
+validation by benchmarks/training.py) and the baseline; it writes the "Seed spread" section, which the
+README's results quote. `--recheck` trains the first seed of each configuration once more and reports
+whether its figures came out identical (same machine, same params and seed).
+
+Writes its section of BENCHMARKS.md (other sections are left alone) and, with --record, every run's
+figures as JSON. `--synthetic N` runs on N synthetic reviews instead of the archive, to check the
+script quickly (with `--epochs 1`); it then writes no section unless --output is given.
 """
 
 from __future__ import annotations
@@ -30,166 +34,154 @@ import datetime
 import statistics
 import sys
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
-from report_support import load_average, machine, prepare, publish
+from report_support import (
+    DEFAULT_ARCHIVE,
+    DEFAULT_SEEDS,
+    load_average,
+    machine,
+    prepare,
+    publish,
+    split_method,
+    split_sentence,
+)
+from seeded_runs import FIGURES, mean_sd, run_model, summary
 from sentiment.config import BASELINE, Params, VariantConfig
 from sentiment.config.workspace import Workspace
 from sentiment.core.errors import SentimentError
 from sentiment.core.files import write_json
-from sentiment.evaluation import metrics as evaluation
-from sentiment.evaluation import word_order
-from sentiment.modeling import baseline as count_baseline
-from sentiment.stages import model_training, readers
+from sentiment.stages import readers
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_ARCHIVE = PROJECT_ROOT.parent / "shared" / "data" / "imdb" / "aclImdb_45k.tar.gz"
 DEFAULT_OUTPUT = PROJECT_ROOT / "BENCHMARKS.md"
 SECTION_TITLE = "Ablation: what the recurrence adds"
-FIGURES = ("validation", "test", "shuffled_test")
+SPREAD_TITLE = "Seed spread"
 
 
-def configurations(params: Params, recurrent: str, bag: str) -> dict[str, VariantConfig | None]:
-    """Label -> variant (None: the baseline): each variant as params.yaml has it, and on words alone."""
+def configurations(
+    params: Params, recurrent: str, bag: str, spread_only: bool = False
+) -> dict[str, VariantConfig | None]:
+    """Label -> variant (None: the baseline): each variant as params.yaml has it, and on words alone
+    (with `spread_only`: the recurrent variant as params.yaml has it, and the baseline)."""
     found: dict[str, VariantConfig | None] = {}
-    for name in (recurrent, bag):
+    for name in (recurrent,) if spread_only else (recurrent, bag):
         variant = params.models[name]
         if variant.bigram_buckets:
             found[f"{name}, word pairs"] = variant
-        found[f"{name}, words only"] = dataclasses.replace(variant, bigram_buckets=0)
+        if not (spread_only and variant.bigram_buckets):
+            found[f"{name}, words only"] = dataclasses.replace(variant, bigram_buckets=0)
     found[f"{BASELINE} (TF-IDF)"] = None
     return found
 
 
-def accuracies(labels: dict[str, Any], probabilities: dict[str, Any]) -> dict[str, float]:
-    return {
-        figure: evaluation.binary_metrics(labels[figure], probabilities[figure])["accuracy"]
-        for figure in FIGURES
-    }
-
-
-def run_network(
-    workspace: Workspace, variant: VariantConfig, seed: int, epochs: int | None
+def one_run(
+    workspace: Workspace, label: str, variant: VariantConfig | None, seed: int, epochs: int | None
 ) -> dict[str, Any]:
-    from sentiment.modeling import training
-    from sentiment.modeling.inference import predict_probabilities
-
-    params = workspace.params
-    settings = params.training if epochs is None else dataclasses.replace(params.training, epochs=epochs)
-    arrays = readers.read_sequences(workspace)
-    size = readers.read_vocabulary(workspace).size
-    trained = training.train(variant, settings, arrays, size, seed, verbose=0)
-    inputs = {
-        "validation": arrays["x_validation"],
-        "test": arrays["x_test"],
-        "shuffled_test": word_order.shuffle_tokens(arrays["x_test"], seed),
-    }
-    labels = {
-        "validation": arrays["y_validation"],
-        "test": arrays["y_test"],
-        "shuffled_test": arrays["y_test"],
-    }
-    probabilities = {figure: predict_probabilities(trained.model, inputs[figure]) for figure in FIGURES}
-    return {**accuracies(labels, probabilities), "epochs_run": trained.epochs_run}
-
-
-def run_baseline(workspace: Workspace, seed: int) -> dict[str, Any]:
-    arrays = readers.read_sequences(workspace)
-    texts = model_training.split_texts(workspace, arrays)
-    model = count_baseline.fit_baseline(texts["train"], arrays["y_train"], workspace.params.baseline, seed)
-    inputs = {
-        "validation": texts["validation"],
-        "test": texts["test"],
-        "shuffled_test": word_order.shuffle_words(texts["test"], seed),
-    }
-    labels = {
-        "validation": arrays["y_validation"],
-        "test": arrays["y_test"],
-        "shuffled_test": arrays["y_test"],
-    }
-    probabilities = {
-        figure: count_baseline.baseline_probabilities(model, inputs[figure]) for figure in FIGURES
-    }
-    return accuracies(labels, probabilities)
+    run = run_model(workspace, variant, seed, epochs)
+    print(
+        f"seed {seed}, {label}: validation {run['validation']:.4f} | report only: test {run['test']:.4f}, "
+        f"shuffled test {run['shuffled_test']:.4f} ({run['minutes']:.1f} min)",
+        flush=True,
+    )
+    return run
 
 
 def study(
-    workspace: Workspace, recurrent: str, bag: str, seeds: list[int], epochs: int | None
+    workspace: Workspace,
+    configs: dict[str, VariantConfig | None],
+    seeds: list[int],
+    epochs: int | None,
+    recheck: bool,
 ) -> dict[str, Any]:
-    """Label -> {"settings": the variant's (or the baseline's), "runs": one entry per seed}."""
-    configs = configurations(workspace.params, recurrent, bag)
+    """Label -> {"settings": the variant's (or the baseline's), "runs": one entry per seed, and with
+    `recheck` "recheck": the first seed trained again, "identical": whether its figures are the same}."""
     results: dict[str, Any] = {
         label: {"settings": dataclasses.asdict(variant or workspace.params.baseline), "runs": []}
         for label, variant in configs.items()
     }
     for seed in seeds:
         for label, variant in configs.items():
-            started = time.perf_counter()
-            if variant is None:
-                run = run_baseline(workspace, seed)
-            else:
-                run = run_network(workspace, variant, seed, epochs)
-            run = {"seed": seed, **run, "minutes": (time.perf_counter() - started) / 60}
-            results[label]["runs"].append(run)
-            print(
-                f"seed {seed}, {label}: validation {run['validation']:.4f}, test {run['test']:.4f}, "
-                f"shuffled test {run['shuffled_test']:.4f} ({run['minutes']:.1f} min)",
-                flush=True,
-            )
+            results[label]["runs"].append(one_run(workspace, label, variant, seed, epochs))
+    if recheck:
+        for label, variant in configs.items():
+            again = one_run(workspace, f"{label} (again)", variant, seeds[0], epochs)
+            first = results[label]["runs"][0]
+            results[label]["recheck"] = again
+            results[label]["identical"] = all(again[figure] == first[figure] for figure in FIGURES)
     return results
-
-
-def spread(values: list[float]) -> tuple[float, float]:
-    """Mean and sample standard deviation (0 for a single seed)."""
-    return statistics.mean(values), statistics.stdev(values) if len(values) > 1 else 0.0
-
-
-def summary(runs: list[dict[str, Any]]) -> dict[str, dict[str, float]]:
-    figures = {figure: [run[figure] for run in runs] for figure in FIGURES}
-    figures["order_gap"] = [run["test"] - run["shuffled_test"] for run in runs]
-    return {name: dict(zip(("mean", "sd"), spread(values), strict=True)) for name, values in figures.items()}
 
 
 def row(label: str, result: dict[str, Any]) -> str:
     figures = result["summary"]
     minutes = statistics.mean(run["minutes"] for run in result["runs"])
-    cells = [label, *(f"{figures[name]['mean']:.4f} ± {figures[name]['sd']:.4f}" for name in FIGURES)]
-    gap = figures["order_gap"]
-    cells += [f"{100 * gap['mean']:+.2f} ± {100 * gap['sd']:.2f}", f"{minutes:.1f}"]
+    cells = [label, *(mean_sd(figures[name]) for name in FIGURES)]
+    cells += [mean_sd(figures["order_gap"], points=True), f"{minutes:.1f}"]
     return "| " + " | ".join(cells) + " |"
+
+
+def recheck_lines(results: dict[str, Any], seed: int) -> str:
+    if not all("identical" in result for result in results.values()):
+        return ""
+    differing = [label for label, result in results.items() if not result["identical"]]
+    verdict = (
+        "identical figures for every configuration"
+        if not differing
+        else "**different** figures for " + ", ".join(differing)
+    )
+    return (
+        f"- Determinism: each configuration trained again with seed {seed}, on the same machine and\n"
+        f"  params: {verdict}.\n"
+    )
+
+
+def spread_lines(results: dict[str, Any]) -> str:
+    """What another machine should expect: differences of the order of the seed spread (not measured);
+    nothing for a single seed, which has no spread."""
+    if any(result["summary"]["test"]["runs"] < 2 for result in results.values()):
+        return ""
+    widest = max(results, key=lambda label: results[label]["summary"]["test"]["sd"])
+    sd = results[widest]["summary"]["test"]["sd"]
+    return (
+        "- Across machines (another CPU, thread count or TensorFlow build) the floating-point sums differ\n"
+        "  and so do the figures; not measured here, expect differences of the order of the seed spread:\n"
+        f"  test accuracy sd up to {100 * sd:.2f} points ({widest}).\n"
+    )
 
 
 def report(results: dict[str, Any], facts: dict[str, Any]) -> str:
     best = max(results, key=lambda label: results[label]["summary"]["validation"]["mean"])
+    chosen = results[best]["summary"]
     header = (
-        "| configuration | val acc | test acc | test acc, words shuffled | order gap (test points) "
-        "| minutes |"
+        "| configuration | validation acc (chooses) | test acc (report only) "
+        "| test acc, words shuffled (report only) | order gap, test points (report only) | minutes |"
     )
-    return f"""## {SECTION_TITLE}
+    return f"""## {facts["title"]}
 
 Measured {facts["date"]} on {facts["machine"]}, shared with other work
 (load average {facts["load_before"]} before, {facts["load_after"]} after).
 
     {facts["command"]}
 
-{facts["data"]}. Seeds {", ".join(map(str, facts["seeds"]))}: each configuration trained once per
-seed on the same splits, as its training stage trains it; mean ± standard deviation over the seeds.
+{facts["data"]}. {facts["split"]}
+Seeds {", ".join(map(str, facts["seeds"]))}: each configuration trained once per seed on the same splits,
+as its training stage trains it; mean ± sample standard deviation over the seeds (the baseline's
+logistic regression does not depend on the seed: only its shuffled figure varies).
 "words only": the variant with `bigram_buckets` 0. "words shuffled": the test reviews with the words of
 each review in a random order (seeded by the run's seed); the order gap is test accuracy minus that, in
-points: what word order is worth to the model. Choose on the validation column; test is reported only.
+points: what word order is worth to the model.
 
 {header}
 |{"---|" * 6}
 {chr(10).join(row(label, result) for label, result in results.items())}
 
-- Best on the validation split: **{best}** ({results[best]["summary"]["validation"]["mean"]:.2%} mean
-  validation accuracy; {results[best]["summary"]["test"]["mean"]:.2%} test).
-"""
+- Chosen on validation: **{best}** ({mean_sd(chosen["validation"])} validation accuracy); its test
+  accuracy, reported only: {mean_sd(chosen["test"])}.
+{recheck_lines(results, facts["seeds"][0])}{spread_lines(results)}"""
 
 
-def main(argv: list[str] | None = None) -> int:
+def arguments_of(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--archive", type=Path, default=DEFAULT_ARCHIVE)
     parser.add_argument(
@@ -198,13 +190,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workdir", type=Path, help="keep (and reuse) the prepared workspace here")
     parser.add_argument("--recurrent", default="bilstm", help="the recurrent variant of params.yaml")
     parser.add_argument("--bag", default="bag", help="the variant of params.yaml without recurrence")
-    parser.add_argument("--seeds", type=int, nargs="+", default=[42, 43, 44])
+    parser.add_argument("--seeds", type=int, nargs="+", default=DEFAULT_SEEDS)
     parser.add_argument(
         "--epochs", type=int, help="training.epochs for the networks (default: params.yaml's)"
     )
+    parser.add_argument(
+        "--spread", action="store_true", help="only --recurrent as params.yaml has it, and the baseline"
+    )
+    parser.add_argument("--recheck", action="store_true", help="train the first seed again: identical?")
     parser.add_argument("--output", type=Path, help="the Markdown file whose section is written")
     parser.add_argument("--record", type=Path, help="write every run's figures to this JSON file")
-    arguments = parser.parse_args(argv)
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    arguments = arguments_of(argv)
     output = arguments.output or (None if arguments.synthetic else DEFAULT_OUTPUT)
     if arguments.synthetic is None and not arguments.archive.is_file():
         print(f"error: the IMDB archive is absent: {arguments.archive}", file=sys.stderr)
@@ -215,11 +215,13 @@ def main(argv: list[str] | None = None) -> int:
         root.mkdir(parents=True, exist_ok=True)
         try:
             workspace = prepare(root, arguments.archive, arguments.synthetic)
-            for name in (arguments.recurrent, arguments.bag):
+            names = (arguments.recurrent,) if arguments.spread else (arguments.recurrent, arguments.bag)
+            for name in names:
                 if name not in workspace.params.models:
                     print(f"error: params.yaml has no variant {name!r}", file=sys.stderr)
                     return 2
-            results = study(workspace, arguments.recurrent, arguments.bag, arguments.seeds, arguments.epochs)
+            configs = configurations(workspace.params, arguments.recurrent, arguments.bag, arguments.spread)
+            results = study(workspace, configs, arguments.seeds, arguments.epochs, arguments.recheck)
             arrays = readers.read_sequences(workspace)
         except SentimentError as error:
             print(f"error: {error}", file=sys.stderr)
@@ -230,19 +232,22 @@ def main(argv: list[str] | None = None) -> int:
     counts = ", ".join(f"{len(arrays[f'y_{split}']):,} {split}" for split in ("train", "validation", "test"))
     epochs = arguments.epochs or workspace.params.training.epochs
     facts = {
+        "title": SPREAD_TITLE if arguments.spread else SECTION_TITLE,
         "date": datetime.date.today().isoformat(),
         "machine": machine(),
         "load_before": load_before,
         "load_after": load_average(),
         "command": " ".join(["python benchmarks/ablation.py", *(argv if argv is not None else sys.argv[1:])]),
         "data": f"Data: {source} with the default params.yaml ({counts} reviews; {epochs} epochs at most)",
+        "split": split_sentence(arrays),
+        "validation_split": split_method(arrays),
         "seeds": arguments.seeds,
     }
     section = report(results, facts)
     if output is None:
         print(section)
     else:
-        publish(output, SECTION_TITLE, section)
+        publish(output, facts["title"], section)
     if arguments.record:
         write_json(arguments.record, {**facts, "configurations": results})
         print(f"wrote {arguments.record}")

@@ -1,4 +1,4 @@
-"""Preprocessing speed on the 45,000 shared IMDB reviews: ours against the legacy Keras tokenizer.
+"""Preprocessing speed on the shared IMDB reviews: ours against the legacy Keras tokenizer.
 
     python benchmarks/preprocessing.py [--archive PATH] [--repeats N] [--output BENCHMARKS.md]
 
@@ -28,7 +28,7 @@ from typing import Any, TypeVar
 import numpy as np
 from tqdm import tqdm
 
-from report_support import load_average, machine, publish
+from report_support import DEFAULT_ARCHIVE, load_average, machine, publish
 from sentiment.config import Params, load_params
 from sentiment.core.errors import SentimentError
 from sentiment.data import cleaning, ingest
@@ -36,7 +36,6 @@ from sentiment.data.sequences import pad_tokenized
 from sentiment.data.vocabulary import encode, fit_vocabulary
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_ARCHIVE = PROJECT_ROOT.parent / "shared" / "data" / "imdb" / "aclImdb_45k.tar.gz"
 DEFAULT_OUTPUT = PROJECT_ROOT / "BENCHMARKS.md"
 SECTION_TITLE = "Preprocessing"
 GOAL = 3.0

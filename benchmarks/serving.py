@@ -1,4 +1,4 @@
-"""Registry and serving speed: batch scoring of the 20,000 shared test reviews through the registered
+"""Registry and serving speed: batch scoring of the shared test reviews through the registered
 model, and single-review latency through `mlflow models serve`.
 
     python benchmarks/serving.py [--workspace DIR] [--variant gru] [--epochs 1] [--requests 1000]
@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 import yaml
 
-from report_support import load_average, machine, publish
+from report_support import DEFAULT_ARCHIVE, load_average, machine, publish
 
 # The REST-server helper lives with its other users, the tests.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
@@ -42,7 +42,6 @@ from sentiment.stages import raw as raw_stages
 from support import rest_server
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_ARCHIVE = PROJECT_ROOT.parent / "shared" / "data" / "imdb" / "aclImdb_45k.tar.gz"
 # Outside the project: it holds the shared reviews, which never go into the project tree.
 DEFAULT_WORKSPACE = Path(tempfile.gettempdir()) / "sentiment-serving-benchmark"
 DEFAULT_OUTPUT = PROJECT_ROOT / "BENCHMARKS.md"
@@ -139,6 +138,7 @@ def report(workspace: Workspace, batch: dict[str, Any], rest: dict[str, Any], co
     decision = json.loads((workspace.registry_report).read_text())
     variant = decision["candidate"]["variant"]
     recorded = decision["candidates"][variant]["test_accuracy"]  # as its training stage measured it
+    trained_on = len(readers.read_sequences(workspace)["y_train"])
     if variant in workspace.params.models:
         config = workspace.params.models[variant]
         model = (
@@ -160,7 +160,7 @@ Measured {today} on {machine()}, shared with other work (load average {load}).
     {command}
 
 Model: `{model_registry.champion_uri(workspace)}`, version {decision["candidate"]["version"]}:
-{model} on the 22,500 shared training reviews (a quick
+{model} on the {trained_on:,} shared training reviews (a quick
 benchmark model, not the pipeline's full training), registered by the register stage; max_len
 {workspace.params.sequences.max_len}, vocabulary {workspace.params.vocabulary.num_words} words.
 
@@ -175,7 +175,8 @@ benchmark model, not the pipeline's full training), registered by the register s
 - Batch scoring goes through `mlflow.pyfunc.load_model(...).predict` in batches of {scoring.SCORING_BATCH:,}
   reviews (`sentiment score` does the same): cleaning, vocabulary, padding and the network, all included.
   Their test accuracy, {batch["accuracy"]:.4f} ({batch["errors"]} reviews without a prediction), is the
-  train stage's test accuracy on the pipeline's own sequences, {recorded:.4f}: no training/serving skew.
+  train stage's test accuracy on the pipeline's own sequences, {recorded:.4f}: no training/serving skew
+  (a check that serving reproduces the stage; the register stage chose the model on validation).
 - Latency is one review per request, sequential, over HTTP on 127.0.0.1 to MLflow's uvicorn server
   (1 worker), measured by the client from send to parsed JSON answer, after {WARM_UP_REQUESTS} warm-up
   requests.

@@ -1,4 +1,4 @@
-"""Data validation speed on the 45,000 shared IMDB reviews: both Great Expectations stages.
+"""Data validation speed on the shared IMDB reviews: both Great Expectations stages.
 
     python benchmarks/validation.py [--archive PATH] [--repeats N] [--output BENCHMARKS.md]
 
@@ -23,7 +23,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from report_support import load_average, machine, publish
+from report_support import DEFAULT_ARCHIVE, load_average, machine, publish
 from sentiment.config.workspace import Workspace
 from sentiment.core.errors import SentimentError
 from sentiment.stages import preprocessing as preprocessing_stages
@@ -31,7 +31,6 @@ from sentiment.stages import raw as raw_stages
 from sentiment.stages import readers
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_ARCHIVE = PROJECT_ROOT.parent / "shared" / "data" / "imdb" / "aclImdb_45k.tar.gz"
 DEFAULT_OUTPUT = PROJECT_ROOT / "BENCHMARKS.md"
 SECTION_TITLE = "Validation"
 GOAL_SECONDS = 60.0
