@@ -195,6 +195,13 @@ def arguments_of(argv: list[str] | None) -> argparse.Namespace:
         "--epochs", type=int, help="training.epochs for the networks (default: params.yaml's)"
     )
     parser.add_argument(
+        "--without",
+        action="append",
+        default=[],
+        metavar="LABEL",
+        help='leave a configuration out, by its label (e.g. "bilstm, words only"); repeatable',
+    )
+    parser.add_argument(
         "--spread", action="store_true", help="only --recurrent as params.yaml has it, and the baseline"
     )
     parser.add_argument("--recheck", action="store_true", help="train the first seed again: identical?")
@@ -221,6 +228,11 @@ def main(argv: list[str] | None = None) -> int:
                     print(f"error: params.yaml has no variant {name!r}", file=sys.stderr)
                     return 2
             configs = configurations(workspace.params, arguments.recurrent, arguments.bag, arguments.spread)
+            unknown = sorted(set(arguments.without) - set(configs))
+            if unknown:
+                print(f"error: no configuration {unknown}; there are {sorted(configs)}", file=sys.stderr)
+                return 2
+            configs = {label: variant for label, variant in configs.items() if label not in arguments.without}
             results = study(workspace, configs, arguments.seeds, arguments.epochs, arguments.recheck)
             arrays = readers.read_sequences(workspace)
         except SentimentError as error:
