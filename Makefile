@@ -22,7 +22,7 @@ LOCK_FLAGS ?=
 
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: setup lock run demo test test-fast test-e2e test-all lint benchmark ui clean-venv
+.PHONY: setup lock run demo test test-fast test-slow test-all lint benchmark ui clean-venv
 
 setup: $(STAMP)
 
@@ -53,22 +53,24 @@ demo: $(STAMP)
 	sentiment fetch --synthetic
 	dvc repro
 
-## The test suite: the unit and integration tiers (real dvc repro, MLflow, Great Expectations, the
-## Prefect harness), under ten minutes on 2 cores. CI runs it, then the end-to-end tier.
+## The test suite: every test not marked `slow` (the unit tier; real dvc repro, MLflow, Great
+## Expectations and the Prefect harness on tiny data), under ten minutes on 2 cores.
 test: $(STAMP)
-	$(BIN)/python -m pytest tests/unit tests/integration
+	$(BIN)/python -m pytest -m "not slow"
 
 ## The unit tier only (tests/unit): pure functions, no training, no servers.
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest tests/unit -q
 
-## The end-to-end tier (tests/e2e): real Prefect and MLflow servers, deployments and workers, Dask
-## clusters, processes killed at every stage and every registry write. About twenty minutes.
-test-e2e: $(STAMP)
-	$(BIN)/python -m pytest tests/e2e
+## The tests marked `slow`: whole pipelines trained with dvc repro, real Prefect and MLflow servers,
+## deployments and workers, Dask clusters, processes killed at every stage and registry write (about
+## half an hour on 2 cores). CI runs them after `make test`.
+test-slow: $(STAMP)
+	$(BIN)/python -m pytest -m slow
 
-## Every tier.
-test-all: test test-e2e
+## Every test.
+test-all: $(STAMP)
+	$(BIN)/python -m pytest
 
 ## Speed and accuracy figures on the shared IMDB archive (../shared/data/imdb), written to
 ## BENCHMARKS.md (training all variants takes about 15 minutes on 2 cores).
