@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import yaml
 
-from sentiment.config import Params, load_params, params_from_mapping
+from sentiment.config import BASELINE, Params, load_params, model_family, params_from_mapping
 from sentiment.core.errors import ConfigError
 
 
@@ -89,6 +89,21 @@ def test_a_key_with_a_default_in_code_is_still_required(
     params_data: dict[str, Any], path: tuple[str, ...], expected: str
 ) -> None:
     test_a_missing_key_is_named(params_data, path, expected)
+
+
+def test_each_model_is_named_by_its_family(project_config: Params) -> None:
+    families = {
+        name: model_family(name, project_config.models) for name in [*project_config.models, BASELINE]
+    }
+    assert families == {
+        "rnn": "recurrent",
+        "gru": "recurrent",
+        "lstm": "recurrent",
+        "bilstm": "recurrent",
+        "deep": "recurrent",
+        "bag": "bag-of-words",
+        BASELINE: "count-based",
+    }
 
 
 @pytest.mark.parametrize("pooling", ["mean", "max"])

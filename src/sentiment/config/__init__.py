@@ -29,6 +29,7 @@ from sentiment.config.sections import (
     RegistryConfig,
     TrainingConfig,
     VariantConfig,
+    model_family,
 )
 from sentiment.config.validation_sections import (
     LeakageConfig,
@@ -63,6 +64,7 @@ __all__ = [
     "convert",
     "load_params",
     "load_yaml",
+    "model_family",
     "params_from_mapping",
     "variant_config",
 ]

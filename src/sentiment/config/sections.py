@@ -11,6 +11,7 @@ the variant options marked `OPTIONAL`.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Annotated, Literal
 
@@ -176,3 +177,11 @@ class RegistryConfig:
             raise ConfigError(
                 f"champion_alias and challenger_alias must differ, both are {self.champion_alias!r}"
             )
+
+
+def model_family(name: str, models: Mapping[str, VariantConfig]) -> str:
+    """What kind of model `name` is, as runs, registry tags and reports name it: "count-based" (the
+    baseline), "bag-of-words" (a variant without recurrent layer) or "recurrent"."""
+    if name == BASELINE:
+        return "count-based"
+    return "recurrent" if models[name].recurrent else "bag-of-words"

@@ -41,10 +41,7 @@ class TrainingRecord:
     model_path: Path
     metrics: Mapping[str, Mapping[str, float]]
     run: Mapping[str, str]
-
-    @property
-    def family(self) -> str:
-        return "count-based" if self.variant == BASELINE else "recurrent"
+    family: str  # config.model_family: "recurrent", "bag-of-words" or "count-based"
 
 
 def _read_record(path: Path, what: str) -> Any:
@@ -69,7 +66,7 @@ def _what(name: str) -> str:
     return "the baseline" if name == BASELINE else f"variant '{name}'"
 
 
-def read_training_record(variant: str, model: Path, metrics: Path, run: Path) -> TrainingRecord:
+def read_training_record(variant: str, model: Path, metrics: Path, run: Path, family: str) -> TrainingRecord:
     """A trained model's outputs (a variant's or the baseline's), refusing any missing or incomplete."""
     what = _what(variant)
     if not model.is_file():
@@ -81,7 +78,7 @@ def read_training_record(variant: str, model: Path, metrics: Path, run: Path) ->
             raise DataError(f"no '{split}' metrics for {what}", metrics)
     if not run_data.get("mlflow_run_id"):
         raise DataError(f"no mlflow_run_id for {what}", run)
-    return TrainingRecord(variant, model, metric_data, run_data)
+    return TrainingRecord(variant, model, metric_data, run_data, family)
 
 
 def _score(record: TrainingRecord, split: str, metric: str, where: str) -> float:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from sentiment.config import BASELINE
+from sentiment.config import BASELINE, model_family
 from sentiment.config.workspace import VALIDATIONS, Workspace
 from sentiment.core.files import write_json
 from sentiment.stages.readers import read_raw, read_sequences
@@ -37,7 +37,11 @@ def register(workspace: Workspace) -> Path:
     registration.require_validation_passed(reports, workspace.validation_gate)
     records = {
         name: registration.read_training_record(
-            name, workspace.model_file(name), workspace.metrics_file(name), workspace.run_record(name)
+            name,
+            workspace.model_file(name),
+            workspace.metrics_file(name),
+            workspace.run_record(name),
+            model_family(name, params.models),
         )
         for name in [*params.models, BASELINE]
     }

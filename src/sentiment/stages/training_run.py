@@ -18,7 +18,7 @@ import mlflow
 import numpy as np
 import pandas as pd
 
-from sentiment.config import BASELINE, Params, variant_config
+from sentiment.config import BASELINE, Params, model_family, variant_config
 from sentiment.config.workspace import Workspace
 from sentiment.core.files import write_json, write_text
 from sentiment.data.sequences import SPLITS
@@ -170,8 +170,12 @@ def train_variant(
             "data": _data_parameters(arrays, vocabulary.size, validation_split),
         },
     )
-    family = "recurrent" if variant.recurrent else "bag-of-words"
-    tags = {"variant": name, "model_family": family, "cell": variant.cell, **process_tags(workspace)}
+    tags = {
+        "variant": name,
+        "model_family": model_family(name, params.models),
+        "cell": variant.cell,
+        **process_tags(workspace),
+    }
     tags[SPLIT_KEY] = validation_split
     with staged(outputs) as staging, tracking.tracked_run(workspace, name, lineage, parameters, tags) as run:
         files = staging.staged
@@ -230,7 +234,11 @@ def train_baseline(
     parameters = tracking.run_parameters(
         params, {"variant": BASELINE, "baseline": params.baseline, "data": data}
     )
-    tags = {"variant": BASELINE, "model_family": "count-based", **process_tags(workspace)}
+    tags = {
+        "variant": BASELINE,
+        "model_family": model_family(BASELINE, workspace.params.models),
+        **process_tags(workspace),
+    }
     tags[SPLIT_KEY] = validation_split
     with (
         staged(outputs) as staging,
