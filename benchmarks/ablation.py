@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import datetime
 import statistics
 import sys
 import tempfile
@@ -40,18 +39,17 @@ from typing import Any
 from report_support import (
     DEFAULT_ARCHIVE,
     DEFAULT_SEEDS,
+    deliver,
     load_average,
-    machine,
     prepare,
-    publish,
-    split_method,
-    split_sentence,
+    review_counts,
+    run_facts,
+    source_words,
 )
 from seeded_runs import FIGURES, mean_sd, run_model, summary
 from sentiment.config import BASELINE, Params, VariantConfig
 from sentiment.config.workspace import Workspace
 from sentiment.core.errors import SentimentError
-from sentiment.core.files import write_json
 from sentiment.stages import readers
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -240,29 +238,17 @@ def main(argv: list[str] | None = None) -> int:
             return 2
     for result in results.values():
         result["summary"] = summary(result["runs"])
-    source = f"{arguments.synthetic:,} synthetic reviews" if arguments.synthetic else "the shared archive"
-    counts = ", ".join(f"{len(arrays[f'y_{split}']):,} {split}" for split in ("train", "validation", "test"))
     epochs = arguments.epochs or workspace.params.training.epochs
+    data = (
+        f"{source_words(arguments.synthetic)} with the default params.yaml ({review_counts(arrays)} reviews"
+    )
     facts = {
         "title": SPREAD_TITLE if arguments.spread else SECTION_TITLE,
-        "date": datetime.date.today().isoformat(),
-        "machine": machine(),
-        "load_before": load_before,
-        "load_after": load_average(),
-        "command": " ".join(["python benchmarks/ablation.py", *(argv if argv is not None else sys.argv[1:])]),
-        "data": f"Data: {source} with the default params.yaml ({counts} reviews; {epochs} epochs at most)",
-        "split": split_sentence(arrays),
-        "validation_split": split_method(arrays),
-        "seeds": arguments.seeds,
+        **run_facts("ablation.py", argv, load_before, arrays, arguments.seeds),
+        "data": f"Data: {data}; {epochs} epochs at most)",
     }
     section = report(results, facts)
-    if output is None:
-        print(section)
-    else:
-        publish(output, facts["title"], section)
-    if arguments.record:
-        write_json(arguments.record, {**facts, "configurations": results})
-        print(f"wrote {arguments.record}")
+    deliver(section, facts["title"], output, arguments.record, {**facts, "configurations": results})
     return 0
 
 

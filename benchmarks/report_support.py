@@ -3,9 +3,11 @@ the validation split it was drawn with, and its section of BENCHMARKS.md."""
 
 from __future__ import annotations
 
+import datetime
 import os
 import platform
 import re
+import sys
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -14,7 +16,7 @@ import yaml
 
 from sentiment.config.workspace import Workspace
 from sentiment.core.errors import ConfigError
-from sentiment.core.files import write_text
+from sentiment.core.files import write_json, write_text
 from sentiment.stages import preprocessing as preprocessing_stages
 from sentiment.stages import raw as raw_stages
 
@@ -123,3 +125,39 @@ def publish(path: Path, title: str, section: str) -> None:
     print(section)
     write_section(path, title, section)
     print(f"wrote the '{title}' section of {path}")
+
+
+def source_words(synthetic: int | None) -> str:
+    return f"{synthetic:,} synthetic reviews" if synthetic else "the shared archive"
+
+
+def review_counts(arrays: Mapping[str, Any]) -> str:
+    """ "22,410 train, 2,489 validation, 20,000 test": the sequences' split sizes."""
+    return ", ".join(f"{len(arrays[f'y_{split}']):,} {split}" for split in ("train", "validation", "test"))
+
+
+def run_facts(
+    script: str, argv: list[str] | None, load_before: str, arrays: Mapping[str, Any], seeds: list[int]
+) -> dict[str, Any]:
+    """What every comparison report records about its run: when, where, the command, the split."""
+    return {
+        "date": datetime.date.today().isoformat(),
+        "machine": machine(),
+        "load_before": load_before,
+        "load_after": load_average(),
+        "command": " ".join([f"python benchmarks/{script}", *(argv if argv is not None else sys.argv[1:])]),
+        "split": split_sentence(arrays),
+        "validation_split": split_method(arrays),
+        "seeds": seeds,
+    }
+
+
+def deliver(section: str, title: str, output: Path | None, record: Path | None, data: Any) -> None:
+    """The section printed (no output file) or published, and, with `record`, `data` as JSON."""
+    if output is None:
+        print(section)
+    else:
+        publish(output, title, section)
+    if record:
+        write_json(record, data)
+        print(f"wrote {record}")

@@ -25,7 +25,6 @@ synthetic reviews, to check the script quickly (with `--epochs 1`); it then writ
 from __future__ import annotations
 
 import argparse
-import datetime
 import statistics
 import sys
 import tempfile
@@ -37,19 +36,18 @@ import yaml
 
 from report_support import (
     DEFAULT_ARCHIVE,
+    deliver,
     load_average,
-    machine,
     params_text,
     prepare,
-    publish,
-    split_method,
-    split_sentence,
+    review_counts,
+    run_facts,
+    source_words,
 )
 from seeded_runs import mean_sd, run_model, summary
 from sentiment.config import BASELINE
 from sentiment.config.workspace import Workspace
 from sentiment.core.errors import ConfigError, SentimentError
-from sentiment.core.files import write_json
 from sentiment.stages import readers
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -208,32 +206,20 @@ def main(argv: list[str] | None = None) -> int:
             return 2
     for result in results.values():
         result["summary"] = summary(result["runs"])
-    source = f"{arguments.synthetic:,} synthetic reviews" if arguments.synthetic else "the shared archive"
-    counts = ", ".join(f"{len(arrays[f'y_{split}']):,} {split}" for split in ("train", "validation", "test"))
     epochs = arguments.epochs or current_value("training.epochs")
     facts = {
         "title": f"Setting: {arguments.setting}",
         "setting": arguments.setting,
         "current": current_value(arguments.setting),
         "model": model,
-        "date": datetime.date.today().isoformat(),
-        "machine": machine(),
-        "load_before": load_before,
-        "load_after": load_average(),
-        "command": " ".join(["python benchmarks/settings.py", *(argv if argv is not None else sys.argv[1:])]),
-        "data": f"Data: {source} ({counts} reviews; {epochs} epochs at most)",
-        "split": split_sentence(arrays),
-        "validation_split": split_method(arrays),
-        "seeds": arguments.seeds,
+        **run_facts("settings.py", argv, load_before, arrays, arguments.seeds),
+        "data": (
+            f"Data: {source_words(arguments.synthetic)} ({review_counts(arrays)} reviews; "
+            f"{epochs} epochs at most)"
+        ),
     }
     section = report(results, facts)
-    if output is None:
-        print(section)
-    else:
-        publish(output, facts["title"], section)
-    if arguments.record:
-        write_json(arguments.record, {**facts, "values": results})
-        print(f"wrote {arguments.record}")
+    deliver(section, facts["title"], output, arguments.record, {**facts, "values": results})
     return 0
 
 
