@@ -3,7 +3,7 @@ is chosen on validation, and the test split is reported for the chosen value onl
 
     python benchmarks/settings.py SETTING VALUE [VALUE ...] [--model bilstm] [--seeds 42]
                                   [--archive PATH | --synthetic N] [--workdir DIR] [--epochs N]
-                                  [--output BENCHMARKS.md] [--record settings.json]
+                                  [--output BENCHMARKS.md] [--record settings.json] [--cache DIR]
 
 SETTING is a dotted key of params.yaml and each VALUE a YAML value, for example
 `models.bilstm.embedding_learning_rate 30 100`, `baseline.regularization 1 4 10 30`,
@@ -19,7 +19,9 @@ Writes the section "Setting: SETTING" of BENCHMARKS.md (other sections are left 
 validation figures of every value, the value chosen on them, and the chosen value's test accuracy
 (report only). `--record` keeps every run, test figures included, as JSON. `--synthetic N` runs on N
 synthetic reviews, to check the script quickly (with `--epochs 1`); it then writes no section unless
---output is given.
+--output is given. `--cache DIR` keeps each run there and reuses one made with the same params, seed,
+code and archive on this machine (see run_cache.py): params.yaml's own value, trained by every study,
+is then trained once.
 """
 
 from __future__ import annotations
@@ -28,12 +30,14 @@ import argparse
 import statistics
 import sys
 import tempfile
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import yaml
 
+import run_cache
 from report_support import (
     DEFAULT_ARCHIVE,
     deliver,
@@ -73,13 +77,20 @@ def current_value(setting: str) -> Any:
     return value
 
 
-def run_value(workspace: Workspace, model: str, seeds: list[int], label: str) -> list[dict[str, Any]]:
+def run_value(
+    workspace: Workspace, model: str, arguments: argparse.Namespace, label: str
+) -> list[dict[str, Any]]:
     variant = None if model == BASELINE else workspace.params.models[model]
+    # The loaded config, not the file: YAML spellings of one value (100, 100.0) are one run.
+    params = repr(workspace.params)
+    archive = None if arguments.synthetic else arguments.archive
     runs = []
-    for seed in seeds:
-        run = run_model(workspace, variant, seed)
+    for seed in arguments.seeds:
+        key = run_cache.run_key(params, model, seed, archive)
+        run = run_cache.cached_run(arguments.cache, key, partial(run_model, workspace, variant, seed))
+        reused = ", reused" if run.get("reused") else ""
         print(
-            f"{label}, seed {seed}: validation {run['validation']:.4f} ({run['minutes']:.1f} min)",
+            f"{label}, seed {seed}: validation {run['validation']:.4f} ({run['minutes']:.1f} min{reused})",
             flush=True,
         )
         runs.append(run)
@@ -105,7 +116,7 @@ def study(arguments: argparse.Namespace, root: Path, model: str) -> tuple[dict[s
         elif not np.array_equal(arrays["ids_validation"], reference["ids_validation"]):
             raise ConfigError(f"{arguments.setting}: {text} changes the validation reviews")
         label = f"{arguments.setting} = {text}"
-        results[text] = {"value": value, "runs": run_value(workspace, model, arguments.seeds, label)}
+        results[text] = {"value": value, "runs": run_value(workspace, model, arguments, label)}
     assert reference is not None
     return results, reference
 
@@ -119,7 +130,8 @@ def row(text: str, result: dict[str, Any], current: Any) -> str:
         f"{text} (params.yaml)" if result["value"] == current else text,
         mean_sd(result["summary"]["validation"]),
         epochs,
-        f"{statistics.mean(run['minutes'] for run in runs):.1f}",
+        f"{statistics.mean(run['minutes'] for run in runs):.1f}"
+        + (" (a run kept from an earlier study)" if any(run.get("reused") for run in runs) else ""),
     ]
     return "| " + " | ".join(cells) + " |"
 
@@ -186,6 +198,9 @@ def arguments_of(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--epochs", type=int, help="training.epochs (default: params.yaml's)")
     parser.add_argument("--output", type=Path, help="the Markdown file whose section is written")
     parser.add_argument("--record", type=Path, help="write every run's figures to this JSON file")
+    parser.add_argument(
+        "--cache", type=Path, help="reuse runs kept here with the same params, seed, code and archive"
+    )
     return parser.parse_args(argv)
 
 
