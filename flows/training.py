@@ -1,4 +1,5 @@
-"""The training flow: every variant of params.yaml `models`, and the baseline, trained concurrently.
+"""The training flow: the word vectors (stage pretrain), then every variant of params.yaml `models`, and
+the baseline, trained concurrently.
 
 Each model is its own dvc.yaml stage (train@<variant>, baseline) run through DVC (`flows.tasks`):
 one whose code, data and params did not change is not trained again. The tasks run on the flow's task
@@ -55,6 +56,9 @@ LOCK_TIMEOUT_SECONDS = 3600.0  # how long a flow waits for another run to leave 
 THREADS: TaskRunner[Any] = ThreadPoolTaskRunner(max_workers=DEFAULT_THREADS)
 
 
+PRETRAIN_STAGE = "pretrain"
+
+
 @flow(name="training", task_runner=THREADS)
 def training(
     root: str = ".",
@@ -75,12 +79,14 @@ def training(
         # the caller's values come back when the flow ends
         with dvc_stages.environment(environment):
             tasks.prepare_tracking(workspace, environment)
+            # Every train@ stage reads the word vectors: learned (or found up to date) once, first.
+            outcomes = {PRETRAIN_STAGE: tasks.stage(workspace, PRETRAIN_STAGE, environment)}
             futures = {
                 name: tasks.stage.submit(workspace, name, environment)
                 for name in training_stages(workspace, variants)
             }
             wait(list(futures.values()))
-            return {name: future.result() for name, future in futures.items()}
+            return outcomes | {name: future.result() for name, future in futures.items()}
 
 
 def main(argv: Sequence[str] | None = None) -> None:

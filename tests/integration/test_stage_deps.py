@@ -35,7 +35,7 @@ def stage_imports(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[
     )
     params = yaml.safe_load((PROJECT_ROOT / "params.yaml").read_text(encoding="utf-8"))
     overrides = tiny_training_overrides()
-    for section in ("source", "vocabulary", "sequences", "training", "diagnostics"):
+    for section in ("source", "vocabulary", "sequences", "pretraining", "training", "diagnostics"):
         params[section].update(overrides[section])
     params["source"]["synthetic_reviews"] = 240
     params["models"] = {VARIANT: {**params["models"][VARIANT], **overrides["models"][VARIANT]}}
@@ -43,7 +43,15 @@ def stage_imports(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[
     run_command(root, "git", "init", "--quiet")
     run_command(root, "dvc", "init", "--quiet")
     run_command(root, "sentiment", "fetch", "--synthetic")
-    order = ["clean", "validate_text", "vocabulary", "sequences", "validate_sequences", f"train@{VARIANT}"]
+    order = [
+        "clean",
+        "validate_text",
+        "vocabulary",
+        "sequences",
+        "validate_sequences",
+        "pretrain",
+        f"train@{VARIANT}",
+    ]
     imports = {stage: run_stage_importing(root, stage) for stage in [*order, BASELINE, "register"]}
     return root, imports
 

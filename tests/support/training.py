@@ -32,6 +32,8 @@ def tiny_training_overrides(**training: Any) -> dict[str, Any]:
         "vocabulary": {"num_words": 400},
         "sequences": {"max_len": 40},
         "models": tiny_models(),
+        # the vectors of a pretrained variant have its embedding's size
+        "pretraining": {"vector_size": 8, "epochs": 1},
         "training": {"epochs": 1, "batch_size": 32, **training},
         "diagnostics": {
             "gradient_reviews": 16,

@@ -121,12 +121,12 @@ def test_a_variant_without_recurrence_is_cell_none_with_no_units(
 
 
 def test_only_the_documented_variant_options_may_be_left_out(params_data: dict[str, Any]) -> None:
-    extras = ("reset_after", "bigram_buckets", "embedding_learning_rate", "average_weights")
+    extras = ("reset_after", "bigram_buckets", "embedding_learning_rate", "average_weights", "pretrained")
     for name in extras:
         params_data["models"]["bilstm"].pop(name, None)
         params_data["models"]["gru"].pop(name, None)
     models = params_from_mapping(params_data).models
-    assert [getattr(models["bilstm"], name) for name in extras] == [True, 0, 0.0, False]
+    assert [getattr(models["bilstm"], name) for name in extras] == [True, 0, 0.0, False, "none"]
     assert models["gru"].reset_after is True
 
 
@@ -158,6 +158,9 @@ def test_only_the_documented_variant_options_may_be_left_out(params_data: dict[s
         ("baseline", "regularization", -1, "baseline.regularization: expected > 0"),
         ("baseline", "ngram_max", 0, "baseline.ngram_max: expected >= 1"),
         ("diagnostics", "neighbours", 0, "diagnostics.neighbours: expected >= 1"),
+        ("pretraining", "vector_size", 0, "pretraining.vector_size: expected >= 1, got 0"),
+        ("pretraining", "threads", 0, "pretraining.threads: expected >= 1, got 0"),
+        ("pretraining", "architecture", "glove", r"pretraining.architecture: 'glove' is not one of"),
         ("diagnostics", "projector_words", -1, "diagnostics.projector_words: expected >= 0"),
         ("registry", "margin", -0.01, "registry.margin: expected >= 0, got -0.01"),
         ("registry", "threshold", 1.0, r"registry.threshold: expected in \(0, 1\), got 1.0"),
@@ -311,3 +314,17 @@ def test_load_params_names_the_file(tmp_path: Path, params_data: dict[str, Any])
     unknown.write_text(yaml.safe_dump(params_data), encoding="utf-8")
     with pytest.raises(ConfigError, match=rf"^{unknown}: sequences: unknown key\(s\) \['shuffle'\]"):
         load_params(unknown)
+
+
+def test_pretrained_vectors_must_have_the_size_of_the_word_table(params_data: dict[str, Any]) -> None:
+    params_data["models"]["gru"]["pretrained"] = "word2vec"
+    params_data["models"]["gru"]["embedding_dim"] = 64
+    params_data["pretraining"]["vector_size"] = 128
+    expected = r"models.gru.embedding_dim: expected 128 \(pretraining.vector_size\) for pretrained 'word2vec', got 64"
+    with pytest.raises(ConfigError, match=f"^params.yaml: {expected}"):
+        params_from_mapping(params_data)
+    params_data["pretraining"]["vector_size"] = 64
+    assert params_from_mapping(params_data).models["gru"].pretrained == "word2vec"
+    params_data["models"]["gru"]["pretrained"] = "glove"
+    with pytest.raises(ConfigError, match=r"^params.yaml: models.gru.pretrained: 'glove' is not one of"):
+        params_from_mapping(params_data)

@@ -53,3 +53,15 @@ def dataset_parts(table: pd.DataFrame, leakage: LeakageConfig, splits: SplitsCon
         test=table[table["split"] == "test"].reset_index(drop=True),
         method=split.method,
     )
+
+
+UNLABELED_SPLIT = "unsup"
+
+
+def pretraining_texts(table: pd.DataFrame, parts: Parts) -> pd.Series:
+    """The cleaned texts to pretrain on: the training part's, then the unlabeled reviews' (split
+    "unsup") whose text is not that of a validation or test review, in table order."""
+    held_out = set(parts.validation["text"]) | set(parts.test["text"])
+    unlabeled = table.loc[table["split"] == UNLABELED_SPLIT, "text"].dropna()
+    unlabeled = unlabeled[~unlabeled.isin(held_out)]
+    return pd.concat([parts.train["text"], unlabeled], ignore_index=True)

@@ -18,6 +18,7 @@ from sentiment.config.schema import NonEmpty, Pattern, Range, RelativePath, Word
 from sentiment.config.sections import (
     BaselineConfig,
     DiagnosticsConfig,
+    PretrainingConfig,
     RegistryConfig,
     TrainingConfig,
     VariantConfig,
@@ -50,6 +51,7 @@ class PathsConfig:
     clean_table: ProjectPath
     vocabulary: ProjectPath
     sequences: ProjectPath
+    word_vectors: ProjectPath
     reports_dir: ProjectPath
     models_dir: ProjectPath
 
@@ -121,9 +123,20 @@ class Params:
     validation: ValidationConfig
     registry: RegistryConfig
     models: Annotated[dict[VariantName, VariantConfig], NonEmpty("variant")]
+    pretraining: PretrainingConfig
     training: TrainingConfig
     baseline: BaselineConfig
     diagnostics: DiagnosticsConfig
+
+    def __post_init__(self) -> None:
+        # The pretrained vectors fill the word table row for row: their size must be the table's.
+        for name, variant in self.models.items():
+            if variant.pretrained != "none" and variant.embedding_dim != self.pretraining.vector_size:
+                raise ConfigError(
+                    f"models.{name}.embedding_dim: expected {self.pretraining.vector_size} "
+                    f"(pretraining.vector_size) for pretrained {variant.pretrained!r}, "
+                    f"got {variant.embedding_dim}"
+                )
 
 
 def load_yaml(path: Path) -> dict[str, Any]:

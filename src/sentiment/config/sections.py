@@ -57,9 +57,11 @@ class VariantConfig:
     `embedding_learning_rate` > 0 trains the embedding with plain SGD at that rate instead of Adam (0:
     Adam, like the rest). `average_weights` keeps the mean of the weights at the end of the last epochs
     run, as many as give the lowest validation loss (stochastic weight averaging), instead of the best
-    epoch's weights.
+    epoch's weights. `pretrained` "word2vec" starts the word table of the embedding from the vectors
+    the pretrain stage learned (`PretrainingConfig`; `embedding_dim` must be their `vector_size`), "none"
+    from Keras' random initialisation; either way the embedding is trained with the rest.
 
-    In params.yaml every key from `cell` to `dense_units` is required; the last four are `OPTIONAL`
+    In params.yaml every key from `cell` to `dense_units` is required; the last five are `OPTIONAL`
     (left out: `reset_after` true, Keras' default, and the extras off): a variant names the extras it
     uses.
     """
@@ -76,6 +78,7 @@ class VariantConfig:
     bigram_buckets: Count = field(default=0, metadata=OPTIONAL)
     embedding_learning_rate: Annotated[float, Range(ge=0)] = field(default=0.0, metadata=OPTIONAL)
     average_weights: bool = field(default=False, metadata=OPTIONAL)
+    pretrained: Literal["none", "word2vec"] = field(default="none", metadata=OPTIONAL)
 
     @property
     def recurrent(self) -> bool:
@@ -104,6 +107,23 @@ class VariantConfig:
                 raise ConfigError(
                     f"{key}: expected {expected} when cell is {NO_RECURRENCE!r}, got {shown(value)}"
                 )
+
+
+@dataclass(frozen=True)
+class PretrainingConfig:
+    """Word vectors learned from the training and unlabeled reviews (params.yaml `pretraining`, stage
+    pretrain), with gensim's word2vec: `architecture` skipgram or cbow, `vector_size` dimensions, a
+    `window` of words on each side, words seen fewer than `min_count` times left out, `negative`
+    noise words per word, `epochs` passes. `threads` above 1 trains faster but not reproducibly
+    (gensim's threads race on shared vectors); 1 gives the same vectors for the same params and seed."""
+
+    architecture: Literal["skipgram", "cbow"] = "skipgram"
+    vector_size: Positive = 128
+    window: Positive = 5
+    min_count: Positive = 5
+    negative: Positive = 5
+    epochs: Positive = 5
+    threads: Positive = 1
 
 
 @dataclass(frozen=True)

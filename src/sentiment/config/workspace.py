@@ -23,6 +23,7 @@ _LOCAL_TRACKING_STORE = "mlflow.db"
 _LOCAL_ARTIFACTS = "mlruns"
 _VALIDATION_GATE = "passed.json"
 _REGISTRY_REPORT = "registry.json"
+_PRETRAINING_REPORT = "pretraining.json"
 
 
 @dataclass(frozen=True)
@@ -67,6 +68,15 @@ class Workspace:
     @property
     def sequences_file(self) -> Path:
         return self.path(self.params.paths.sequences)
+
+    @property
+    def word_vectors_file(self) -> Path:
+        """The pretrain stage's word vectors, one row per vocabulary index."""
+        return self.path(self.params.paths.word_vectors)
+
+    @property
+    def pretraining_report(self) -> Path:
+        return self.reports_dir / _PRETRAINING_REPORT
 
     @property
     def models_dir(self) -> Path:

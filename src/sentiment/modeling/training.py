@@ -170,16 +170,20 @@ def train(
     name: str = "sentiment",
     callbacks: Sequence[keras.callbacks.Callback] = (),
     verbose: int | None = None,
+    word_vectors: np.ndarray | None = None,
 ) -> TrainedModel:
     """Build, compile and fit one variant on `arrays` (x_train, y_train, x_validation, y_validation).
 
     Batches group reviews of similar length and skip the columns that are padding in all of them
     (`batching`). Early stopping watches the validation loss and restores the best epoch's weights,
     or, if the variant averages its weights, leaves the mean of the weights of its last epochs
-    (`WeightAveraging`).
+    (`WeightAveraging`). `word_vectors` (vocabulary_size x embedding_dim), when given, is the word
+    table's starting point (`modeling.word_vectors`) instead of Keras' random one.
     """
     make_deterministic(seed)
     model = build_model(variant, vocabulary_size, name=name)
+    if word_vectors is not None:
+        model.get_layer("embedding").embeddings.assign(word_vectors)
     compile_model(model, training, variant.embedding_learning_rate)
     validation = evaluation_batches(arrays["x_validation"], arrays["y_validation"])
     averaging = WeightAveraging(validation) if variant.average_weights else None

@@ -17,7 +17,7 @@ from sentiment.config.workspace import Workspace
 from sentiment.core.errors import DataError
 from sentiment.data.sequences import SPLITS
 from sentiment.data.splits import recorded_method
-from sentiment.stages.readers import read_clean, read_sequences, read_vocabulary
+from sentiment.stages.readers import read_clean, read_sequences, read_vocabulary, read_word_vectors
 
 if TYPE_CHECKING:
     import numpy as np
@@ -56,12 +56,18 @@ def train(workspace: Workspace, variant: str) -> Path:
     """Stage `train@<variant>`: train, evaluate, diagnose and track one variant of params.yaml `models`."""
     from sentiment.stages import training_run
 
-    variant_config(workspace.params, variant)  # an unknown variant fails before any work
+    config = variant_config(workspace.params, variant)  # an unknown variant fails before any work
     _close_orphaned_runs(workspace, variant)
     arrays = read_sequences(workspace)
-    lineage = _lineage(workspace, {"sequences": workspace.sequences_file})
+    vocabulary = read_vocabulary(workspace)
+    data_files = {"sequences": workspace.sequences_file}
+    word_vectors = None
+    if config.pretrained != "none":
+        word_vectors = read_word_vectors(workspace, vocabulary.size, config.embedding_dim)
+        data_files["word_vectors"] = workspace.word_vectors_file
+    lineage = _lineage(workspace, data_files)
     return training_run.train_variant(
-        workspace, variant, arrays, read_vocabulary(workspace), model_outputs(workspace, variant), lineage
+        workspace, variant, arrays, vocabulary, model_outputs(workspace, variant), lineage, word_vectors
     )
 
 

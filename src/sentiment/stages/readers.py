@@ -13,6 +13,9 @@ from sentiment.core.errors import DataError
 from sentiment.core.files import read_json
 from sentiment.data.vocabulary import Vocabulary
 
+# The array of the pretrain stage's file: the word table, one row per vocabulary index.
+WORD_VECTORS_KEY = "table"
+
 
 def _read_table(workspace: Workspace, relative: str, missing: str) -> pd.DataFrame:
     path = workspace.path(relative)
@@ -46,3 +49,19 @@ def read_sequences(workspace: Workspace) -> dict[str, np.ndarray]:
         raise DataError("sequences not found: run the sequences stage first", path)
     with np.load(path, allow_pickle=False) as data:
         return {name: data[name] for name in data.files}
+
+
+def read_word_vectors(workspace: Workspace, rows: int, dimensions: int) -> np.ndarray:
+    """The pretrain stage's word table, checked against the embedding it is to fill."""
+    path = workspace.word_vectors_file
+    if not path.exists():
+        raise DataError("word vectors not found: run the pretrain stage first", path)
+    with np.load(path, allow_pickle=False) as data:
+        table = data[WORD_VECTORS_KEY]
+    if table.shape != (rows, dimensions):
+        raise DataError(
+            f"word vectors of shape {table.shape}, expected ({rows}, {dimensions}) for this vocabulary "
+            "and embedding_dim: re-run the pretrain stage",
+            path,
+        )
+    return table

@@ -20,6 +20,7 @@ STAGES: dict[str, str] = {
     "vocabulary": "sentiment.stages.preprocessing:vocabulary",
     "sequences": "sentiment.stages.preprocessing:sequences",
     "validate_sequences": "sentiment.stages.data_validation:validate_sequences",
+    "pretrain": "sentiment.stages.pretraining:pretrain",
     "baseline": "sentiment.stages.model_training:baseline",
     "register": "sentiment.stages.model_registry:register",
 }

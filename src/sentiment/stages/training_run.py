@@ -105,13 +105,19 @@ def _test_metrics(
 # --- the networks: the recurrent variants and the bag of words ---------------------------------
 
 
-def _fit_variant(params: Params, name: str, arrays: Mapping[str, np.ndarray], vocabulary_size: int) -> Any:
+def _fit_variant(
+    params: Params,
+    name: str,
+    arrays: Mapping[str, np.ndarray],
+    vocabulary_size: int,
+    word_vectors: np.ndarray | None,
+) -> Any:
     from sentiment.modeling import training  # TensorFlow: imported only when a model is trained
 
     callbacks = [training.EpochLogCallback(tracking.log_epoch)]
     return training.train(
         variant_config(params, name), params.training, arrays, vocabulary_size, params.seed,
-        name=name, callbacks=callbacks,
+        name=name, callbacks=callbacks, word_vectors=word_vectors,
     )  # fmt: skip
 
 
@@ -152,8 +158,10 @@ def train_variant(
     vocabulary: Vocabulary,
     outputs: ModelOutputs,
     lineage: Lineage,
+    word_vectors: np.ndarray | None = None,
 ) -> Path:
-    """Train, evaluate, diagnose, report and track the network variant `name`; returns the model file."""
+    """Train, evaluate, diagnose, report and track the network variant `name`; returns the model file.
+    `word_vectors`: the pretrain stage's word table, for a variant with `pretrained` (else None)."""
     from sentiment.modeling.inference import predict_probabilities
 
     params = workspace.params
@@ -168,6 +176,7 @@ def train_variant(
             "training": params.training,
             "diagnostics": params.diagnostics,
             "data": _data_parameters(arrays, vocabulary.size, validation_split),
+            **({"pretraining": params.pretraining} if word_vectors is not None else {}),
         },
     )
     tags = {
@@ -179,7 +188,7 @@ def train_variant(
     tags[SPLIT_KEY] = validation_split
     with staged(outputs) as staging, tracking.tracked_run(workspace, name, lineage, parameters, tags) as run:
         files = staging.staged
-        trained = _fit_variant(params, name, arrays, vocabulary.size)
+        trained = _fit_variant(params, name, arrays, vocabulary.size, word_vectors)
         model = trained.model
         predictions = _predict(
             lambda tokens: predict_probabilities(model, tokens), arrays["x_validation"], arrays["x_test"],

@@ -1,0 +1,118 @@
+"""The pretrain stage on synthetic reviews: it learns from the training part and the unlabeled
+reviews only (never a validation or test review, nor an unlabeled copy of one), writes one vector per
+vocabulary index, and a variant with `pretrained: word2vec` starts its word table from them."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from conftest import WorkspaceFactory
+from sentiment.checks.parts import Parts, dataset_parts, pretraining_texts
+from sentiment.config import TrainingConfig
+from sentiment.config.workspace import Workspace
+from sentiment.core.errors import DataError
+from sentiment.core.files import read_json
+from sentiment.stages import pretraining, readers
+
+PRETRAINING = {"vector_size": 8, "epochs": 2, "min_count": 1}
+
+
+def with_unlabeled_reviews(workspace: Workspace) -> pd.DataFrame:
+    """The cleaned table plus three unlabeled reviews, one of them the text of a test review."""
+    table = readers.read_clean(workspace)
+    test_text = table.loc[table["split"] == "test", "text"].iloc[0]
+    unlabeled = pd.DataFrame(
+        {
+            "review_id": ["unsup/0", "unsup/1", "unsup/2"],
+            "text": ["an unlabeled review of words", test_text, "another unlabeled review"],
+            "label": -1,
+            "rating": 0,
+            "split": "unsup",
+            "movie": None,
+        }
+    )
+    table = pd.concat([table, unlabeled.astype({"label": table["label"].dtype})], ignore_index=True)
+    table.to_parquet(workspace.clean_table, index=False)
+    return table
+
+
+def parts_of(workspace: Workspace, table: pd.DataFrame) -> Parts:
+    params = workspace.params
+    return dataset_parts(table, params.validation.leakage, params.splits, params.seed)
+
+
+def test_the_corpus_is_the_training_part_and_the_unlabeled_reviews_never_held_out_text(
+    make_workspace: WorkspaceFactory,
+) -> None:
+    workspace = make_workspace({"pretraining": PRETRAINING}, preprocess=True)
+    table = with_unlabeled_reviews(workspace)
+    parts = parts_of(workspace, table)
+    corpus = pretraining_texts(table, parts)
+    assert len(parts.validation) > 0
+    assert corpus.tolist() == [
+        *parts.train["text"],
+        "an unlabeled review of words",
+        "another unlabeled review",
+    ]
+    held_out = set(parts.validation["text"]) | set(parts.test["text"])
+    assert not held_out & set(corpus)
+
+
+def test_the_stage_writes_one_vector_per_vocabulary_index_and_says_what_it_read(
+    make_workspace: WorkspaceFactory,
+) -> None:
+    workspace = make_workspace({"pretraining": PRETRAINING}, preprocess=True)
+    table = with_unlabeled_reviews(workspace)
+    written = pretraining.pretrain(workspace)
+    vocabulary = readers.read_vocabulary(workspace)
+    vectors = readers.read_word_vectors(workspace, vocabulary.size, 8)
+    assert written == workspace.word_vectors_file
+    assert vectors.shape == (vocabulary.size, 8) and np.isfinite(vectors).all()
+    report = read_json(workspace.pretraining_report)
+    training_part = len(parts_of(workspace, table).train)
+    assert report["corpus_reviews"] == training_part + 2
+    assert (report["training_part_reviews"], report["unlabeled_reviews"]) == (training_part, 2)
+    assert report["vocabulary_words_covered"] == vocabulary.size - 2  # min_count 1: every word
+    again = readers.read_word_vectors(workspace, vocabulary.size, 8)
+    pretraining.pretrain(workspace)
+    np.testing.assert_array_equal(readers.read_word_vectors(workspace, vocabulary.size, 8), again)
+
+
+def test_vectors_of_another_shape_or_none_at_all_are_refused_with_the_stage_to_run(
+    make_workspace: WorkspaceFactory,
+) -> None:
+    workspace = make_workspace({"pretraining": PRETRAINING}, preprocess=True)
+    size = readers.read_vocabulary(workspace).size
+    with pytest.raises(DataError, match="word vectors not found: run the pretrain stage first"):
+        readers.read_word_vectors(workspace, size, 8)
+    pretraining.pretrain(workspace)
+    with pytest.raises(DataError, match=rf"shape \({size}, 8\), expected \({size}, 16\).*pretrain stage"):
+        readers.read_word_vectors(workspace, size, 16)
+
+
+@pytest.mark.parametrize("pairs", [0, 64])
+def test_a_pretrained_variant_starts_from_the_vectors(make_workspace: WorkspaceFactory, pairs: int) -> None:
+    from sentiment.modeling import training
+
+    workspace = make_workspace({"pretraining": PRETRAINING}, preprocess=True)
+    pretraining.pretrain(workspace)
+    vocabulary = readers.read_vocabulary(workspace)
+    table = readers.read_word_vectors(workspace, vocabulary.size, 8)
+    variant = dataclasses.replace(
+        workspace.params.models["lstm"],
+        embedding_dim=8,
+        units=(4,),
+        bigram_buckets=pairs,
+        pretrained="word2vec",
+    )
+    # A step too small to move a weight: what the model holds is where it started.
+    barely = TrainingConfig(learning_rate=1e-12, epochs=1, batch_size=64)
+    arrays = readers.read_sequences(workspace)
+    started = training.train(variant, barely, arrays, vocabulary.size, seed=0, verbose=0, word_vectors=table)
+    np.testing.assert_allclose(started.model.get_layer("embedding").get_weights()[0], table, atol=1e-6)
+    fresh = training.train(variant, barely, arrays, vocabulary.size, seed=0, verbose=0)
+    assert not np.allclose(fresh.model.get_layer("embedding").get_weights()[0], table, atol=1e-3)
