@@ -18,6 +18,7 @@ from sentiment.config.workspace import Workspace
 from sentiment.core.errors import ConfigError
 from sentiment.core.files import write_json, write_text
 from sentiment.stages import preprocessing as preprocessing_stages
+from sentiment.stages import pretraining as pretraining_stages
 from sentiment.stages import raw as raw_stages
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -69,7 +70,8 @@ def prepare(
     overrides: Mapping[str, Any] | None = None,
 ) -> Workspace:
     """A workspace in `root` with the project's params.yaml (and `overrides`, see `params_text`) and the
-    archive's reviews preprocessed (fetch, clean, vocabulary, sequences). A workspace prepared before
+    archive's reviews preprocessed (fetch, clean, vocabulary, sequences; pretrain too when a variant
+    starts from pretrained vectors). A workspace prepared before
     with the same params is reused; with other params it is prepared again, so that no benchmark reads
     sequences made with settings it does not report. With `synthetic`, that many of the built-in
     synthetic reviews instead of the archive's (a quick check that a benchmark runs, not a measurement)."""
@@ -86,6 +88,8 @@ def prepare(
             preprocessing_stages.sequences,
         ):
             stage(workspace)
+        if any(variant.pretrained != "none" for variant in workspace.params.models.values()):
+            pretraining_stages.pretrain(workspace)
     return workspace
 
 

@@ -28,6 +28,13 @@ def accuracies(labels: dict[str, Any], probabilities: dict[str, Any]) -> dict[st
     }
 
 
+def starting_vectors(workspace: Workspace, variant: VariantConfig, size: int) -> Any:
+    """The pretrain stage's word table for a variant that starts from it (as its stage reads it)."""
+    if variant.pretrained == "none":
+        return None
+    return readers.read_word_vectors(workspace, size, variant.embedding_dim)
+
+
 def run_network(
     workspace: Workspace, variant: VariantConfig, seed: int, epochs: int | None = None
 ) -> dict[str, Any]:
@@ -40,7 +47,8 @@ def run_network(
     settings = params.training if epochs is None else dataclasses.replace(params.training, epochs=epochs)
     arrays = readers.read_sequences(workspace)
     size = readers.read_vocabulary(workspace).size
-    trained = training.train(variant, settings, arrays, size, seed, verbose=0)
+    vectors = starting_vectors(workspace, variant, size)
+    trained = training.train(variant, settings, arrays, size, seed, verbose=0, word_vectors=vectors)
     inputs = {
         "validation": arrays["x_validation"],
         "test": arrays["x_test"],

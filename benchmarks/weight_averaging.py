@@ -40,7 +40,7 @@ from report_support import (
     split_sentence,
     write_section,
 )
-from seeded_runs import mean_sd, spread
+from seeded_runs import mean_sd, spread, starting_vectors
 from sentiment.config.workspace import Workspace
 from sentiment.core.errors import SentimentError
 from sentiment.evaluation import metrics as evaluation
@@ -90,8 +90,9 @@ def study(workspace: Workspace, name: str, seed: int) -> dict[str, Any]:
     epoch_weights = EpochWeights()
     started = time.perf_counter()
     trained = training.train(
-        variant, params.training, arrays, size, seed, name=name, callbacks=[epoch_weights]
-    )
+        variant, params.training, arrays, size, seed, name=name, callbacks=[epoch_weights],
+        word_vectors=starting_vectors(workspace, variant, size),
+    )  # fmt: skip
     minutes = (time.perf_counter() - started) / 60
     model = trained.model
     averaged = scores(model, arrays)
