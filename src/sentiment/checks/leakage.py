@@ -2,9 +2,9 @@
 unlabeled reviews (split "unsup") with the text of a held-out review (IMDB: over two hundred).
 
 Pure pandas, so that the vocabulary and sequences stages can apply the `drop` policy without loading
-Great Expectations. Cleaned text is compared, since it is what the model sees. An unlabeled review is
-never trained on, but text for pretraining word vectors is: one identical to a test or validation
-review is left out of it (`checks.parts.pretraining_texts`), whatever the leakage policy.
+Great Expectations. Cleaned text is compared, since it is what the model sees. No classifier trains
+on an unlabeled review, but word vectors may be pretrained on its text: one identical to a test or
+validation review is left out of that (`checks.parts.pretraining_texts`), whatever the leakage policy.
 """
 
 from __future__ import annotations

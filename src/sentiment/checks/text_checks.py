@@ -6,8 +6,9 @@ Great Expectations only checks simple columns and 95,000 reviews validate in sec
 
 Unlabeled reviews (split "unsup") are checked as text (length bounds, not empty, cleaning, unique id,
 movie); the label expectations and the class balance apply to train and test only, and an unlabeled
-review must have label `UNLABELED` (-1) and rating 0. One identical to a test review is a warning:
-it is left out of pretraining (`checks.parts.pretraining_texts`), and never trained on anyway.
+review must have label `UNLABELED` (-1) and rating 0. One identical to a test review is a warning,
+whatever the leakage policy: no classifier trains on it, and it is left out of pretraining
+(`checks.parts.pretraining_texts`).
 """
 
 from __future__ import annotations
