@@ -18,8 +18,9 @@ Params:
 Data:
 - `make_archive(files=None, *, name=..., compression="gz")`: a tar archive in the official aclImdb
   layout; `files` maps member paths to text (str) or raw bytes, default `small_review_files()`.
-- `small_review_files(movies=False)`: those default files; with `movies`, the URL lists naming each
-  review's movie (`SMALL_MOVIES`) as well.
+- `small_review_files(movies=False)`: those default files (two reviews per labeled folder, one
+  unlabeled review in train/unsup, a README); with `movies`, the URL lists naming each review's movie
+  (`SMALL_MOVIES`) as well.
 - `shared_archive`: the shared 45k-review IMDB archive (labeled reviews only, no URL lists);
   `shared_archive_95k`: the 95k one, with the URL lists. A test using one is skipped, with the reason,
   when ../shared is absent.
@@ -60,7 +61,10 @@ VENV_BIN = Path(sys.executable).parent
 SHARED_ARCHIVE = PROJECT_ROOT.parent / "shared" / "data" / "imdb" / "aclImdb_45k.tar.gz"
 SHARED_ARCHIVE_95K = SHARED_ARCHIVE.with_name("aclImdb_95k.tar.gz")
 SMALL_SYNTHETIC_REVIEWS = 200
-SMALL_OVERRIDES: dict[str, Any] = {"source": {"synthetic_reviews": SMALL_SYNTHETIC_REVIEWS}}
+SMALL_SYNTHETIC_UNLABELED = 40  # unlabeled reviews beside them: every stage runs with some present
+SMALL_OVERRIDES: dict[str, Any] = {
+    "source": {"synthetic_reviews": SMALL_SYNTHETIC_REVIEWS, "synthetic_unlabeled": SMALL_SYNTHETIC_UNLABELED}
+}
 
 
 TIERS = ("unit", "integration", "e2e")
@@ -222,6 +226,7 @@ SMALL_MOVIES = {
     ("train", "neg"): ("tt0000001", "tt0000003"),
     ("test", "pos"): ("tt0000011", "tt0000012"),
     ("test", "neg"): ("tt0000013", "tt0000011"),
+    ("train", "unsup"): ("tt0000004",),
 }
 
 
@@ -230,8 +235,9 @@ def movie_url(movie: str) -> str:
 
 
 def small_review_files(movies: bool = False) -> dict[str, str]:
-    """Two reviews per split and label in the aclImdb layout, plus files the reader must ignore; with
-    `movies`, the labeled folders' URL lists too (`SMALL_MOVIES`), as in the official archive."""
+    """Two reviews per split and label and one unlabeled review in the aclImdb layout, plus a file the
+    reader must ignore; with `movies`, every folder's URL list too (`SMALL_MOVIES`), as in the official
+    archive."""
     files = {}
     for split in ("train", "test"):
         for sentiment, ratings in (("pos", (8, 10)), ("neg", (1, 3))):
@@ -239,9 +245,8 @@ def small_review_files(movies: bool = False) -> dict[str, str]:
                 files[f"aclImdb/{split}/{sentiment}/{number}_{rating}.txt"] = (
                     f"A {sentiment} {split} review number {number}.<br /><br />It rates {rating} &amp; more."
                 )
-    files["aclImdb/train/unsup/0_0.txt"] = "An unlabeled review, ignored."
+    files["aclImdb/train/unsup/0_0.txt"] = "An unlabeled review.<br />Read as text, never as a label."
     files["aclImdb/README"] = "Large Movie Review Dataset."
-    files["aclImdb/train/urls_unsup.txt"] = "not read: the unlabeled reviews are ignored"
     if movies:
         for (split, sentiment), listed in SMALL_MOVIES.items():
             files[f"aclImdb/{split}/urls_{sentiment}.txt"] = "".join(f"{movie_url(m)}\n" for m in listed)

@@ -38,12 +38,14 @@ def test_fetch_from_an_archive_writes_the_table_and_its_provenance(
     archive = make_archive()
     assert fetch(workspace.root, "--archive", str(archive)) == 0
     table = readers.read_raw(workspace)
-    assert len(table) == 8
+    assert len(table) == 9
     provenance = json.loads((workspace.root / "data" / "raw" / "source.json").read_text(encoding="utf-8"))
     assert provenance["kind"] == "archive"
     assert provenance["location"] == str(archive)
     assert len(provenance["sha256"]) == 64
-    assert provenance["counts"] == {"train/neg": 2, "train/pos": 2, "test/neg": 2, "test/pos": 2}
+    assert provenance["counts"] == {
+        "train/neg": 2, "train/pos": 2, "test/neg": 2, "test/pos": 2, "train/unsup": 1,
+    }  # fmt: skip
     assert sorted(path.name for path in (workspace.root / "data").iterdir()) == ["raw"]
 
 
@@ -70,14 +72,18 @@ def test_fetch_synthetic_is_deterministic(make_workspace: WorkspaceFactory) -> N
     assert fetch(second.root, "--synthetic") == 0
     assert snapshot(first.root / "data" / "raw") == snapshot(second.root / "data" / "raw")
     table = readers.read_raw(first)
-    assert len(table) == first.params.source.synthetic_reviews
+    source = first.params.source
+    assert (table["split"] != "unsup").sum() == source.synthetic_reviews
+    assert (table["split"] == "unsup").sum() == source.synthetic_unlabeled > 0
+    provenance = json.loads((first.root / "data" / "raw" / "source.json").read_text(encoding="utf-8"))
+    assert (provenance["unlabeled"], provenance["counts"]["train/unsup"]) == (source.synthetic_unlabeled,) * 2
 
 
 def test_a_new_fetch_replaces_the_previous_version_whole(
     workspace: Workspace, make_archive: ArchiveFactory
 ) -> None:
     assert fetch(workspace.root, "--archive", str(make_archive())) == 0
-    assert len(readers.read_raw(workspace)) == 8
+    assert len(readers.read_raw(workspace)) == 9  # not the synthetic reviews of before
     assert sorted(path.name for path in (workspace.root / "data").iterdir()) == ["raw"]
 
 

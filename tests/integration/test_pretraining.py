@@ -16,22 +16,24 @@ from sentiment.config import TrainingConfig
 from sentiment.config.workspace import Workspace
 from sentiment.core.errors import DataError
 from sentiment.core.files import read_json
+from sentiment.data.layout import UNLABELED, UNSUP
 from sentiment.stages import pretraining, readers
 
 PRETRAINING = {"vector_size": 8, "epochs": 2, "min_count": 1}
 
 
 def with_unlabeled_reviews(workspace: Workspace) -> pd.DataFrame:
-    """The cleaned table plus three unlabeled reviews, one of them the text of a test review."""
+    """The cleaned table (its synthetic unlabeled reviews too) plus two unlabeled reviews: one new, one
+    with the text of a test review."""
     table = readers.read_clean(workspace)
     test_text = table.loc[table["split"] == "test", "text"].iloc[0]
     unlabeled = pd.DataFrame(
         {
-            "review_id": ["unsup/0", "unsup/1", "unsup/2"],
-            "text": ["an unlabeled review of words", test_text, "another unlabeled review"],
-            "label": -1,
+            "review_id": ["train/unsup/900", "train/unsup/901"],
+            "text": ["an unlabeled review of words", test_text],
+            "label": UNLABELED,
             "rating": 0,
-            "split": "unsup",
+            "split": UNSUP,
             "movie": None,
         }
     )
@@ -52,14 +54,16 @@ def test_the_corpus_is_the_training_part_and_the_unlabeled_reviews_never_held_ou
     table = with_unlabeled_reviews(workspace)
     parts = parts_of(workspace, table)
     corpus = pretraining_texts(table, parts)
-    assert len(parts.validation) > 0
-    assert corpus.tolist() == [
-        *parts.train["text"],
-        "an unlabeled review of words",
-        "another unlabeled review",
-    ]
     held_out = set(parts.validation["text"]) | set(parts.test["text"])
+    unlabeled = table[table["split"] == UNSUP]
+    assert len(parts.validation) > 0 and len(unlabeled) > 2
     assert not held_out & set(corpus)
+    assert "an unlabeled review of words" in set(corpus)
+    expected = [
+        *(text for text in parts.train["text"] if text not in held_out),
+        *(text for text in unlabeled["text"] if text not in held_out),
+    ]
+    assert corpus.tolist() == expected
 
 
 def test_the_stage_writes_one_vector_per_vocabulary_index_and_says_what_it_read(
@@ -73,9 +77,11 @@ def test_the_stage_writes_one_vector_per_vocabulary_index_and_says_what_it_read(
     assert written == workspace.word_vectors_file
     assert vectors.shape == (vocabulary.size, 8) and np.isfinite(vectors).all()
     report = read_json(workspace.pretraining_report)
-    training_part = len(parts_of(workspace, table).train)
-    assert report["corpus_reviews"] == training_part + 2
-    assert (report["training_part_reviews"], report["unlabeled_reviews"]) == (training_part, 2)
+    corpus = pretraining_texts(table, parts_of(workspace, table))
+    unlabeled = int(corpus.index.isin(table.loc[table["split"] == UNSUP, "review_id"]).sum())
+    assert unlabeled == int((table["split"] == UNSUP).sum()) - 1  # the copy of a test review is out
+    assert report["corpus_reviews"] == len(corpus) == report["training_part_reviews"] + unlabeled
+    assert report["unlabeled_reviews"] == unlabeled
     assert report["vocabulary_words_covered"] == vocabulary.size - 2  # min_count 1: every word
     again = readers.read_word_vectors(workspace, vocabulary.size, 8)
     pretraining.pretrain(workspace)

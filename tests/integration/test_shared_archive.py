@@ -17,9 +17,10 @@ import pytest
 
 from conftest import WorkspaceFactory
 from sentiment import cli
-from sentiment.checks.parts import dataset_parts
+from sentiment.checks.leakage import unlabeled_duplicates
+from sentiment.checks.parts import dataset_parts, pretraining_texts
 from sentiment.config import Params
-from sentiment.data import ingest
+from sentiment.data import cleaning, ingest
 from sentiment.stages import preprocessing as preprocessing_stages
 from sentiment.stages import readers
 
@@ -96,19 +97,26 @@ def test_a_sample_of_real_reviews_goes_through_fetch_and_preprocessing(
     assert (arrays["x_test"][long_reviews] > 0).all()
 
 
-def test_the_95k_archive_names_every_labeled_reviews_movie_and_validation_keeps_movies_apart(
+def test_the_95k_archive_names_every_reviews_movie_and_validation_keeps_movies_apart(
     shared_archive_95k: Path, project_config: Params
 ) -> None:
-    """Ingest only (no pipeline): the URL lists give each review its movie, and the default split is by
-    movie, each label at its target share, no movie on both sides."""
+    """Ingest and cleaning only (no pipeline): the URL lists give each review its movie, the default
+    split is by movie, each label at its target share, no movie on both sides, and no unlabeled review
+    in any part nor, where it copies a held-out review, in the texts to pretrain on."""
     table = ingest.read_reviews(shared_archive_95k)
-    assert table.groupby("split").size().to_dict() == {"test": 20_000, "train": 25_000}  # unsup ignored
+    assert table.groupby("split").size().to_dict() == {"test": 20_000, "train": 25_000, "unsup": 49_944}
     assert table["movie"].notna().all() and table["movie"].str.fullmatch(r"tt[0-9]{7}").all()
     # train/pos/0 is about tt0453418 (line 0 of train/urls_pos.txt)
     assert table.set_index("review_id").loc["train/pos/0", "movie"] == "tt0453418"
+    unlabeled = table[table["split"] == "unsup"]
+    assert (unlabeled["label"] == ingest.UNLABELED).all() and (unlabeled["rating"] == 0).all()
 
     config = project_config
     parts = dataset_parts(table, config.validation.leakage, config.splits, config.seed)
+    labeled_only = dataset_parts(
+        table[table["split"] != "unsup"], config.validation.leakage, config.splits, config.seed
+    )
+    pd.testing.assert_frame_equal(parts.validation, labeled_only.validation)  # unlabeled: in no part
     assert parts.method == "movie"
     train_movies, validation_movies = set(parts.train["movie"]), set(parts.validation["movie"])
     assert not train_movies & validation_movies
@@ -117,6 +125,17 @@ def test_the_95k_archive_names_every_labeled_reviews_movie_and_validation_keeps_
         target = round(int((pool["label"] == label).sum()) * config.splits.validation_fraction)
         assert int((parts.validation["label"] == label).sum()) == target, label
     assert 300 < len(validation_movies) < 400 < 3000 < len(train_movies)
+
+    # Some unlabeled reviews are copies of test or validation reviews: none of them is pretrained on.
+    clean = table.assign(text=list(cleaning.clean_texts(table["text"].tolist(), config.cleaning)))
+    clean_parts = dataset_parts(clean, config.validation.leakage, config.splits, config.seed)
+    texts = pretraining_texts(clean, clean_parts)
+    held_out = set(clean_parts.validation["text"]) | set(clean_parts.test["text"])
+    assert not set(texts) & held_out
+    duplicates = set(unlabeled_duplicates(clean, set(clean_parts.validation["review_id"]))["unsup_id"])
+    pretrained_unlabeled = {review_id for review_id in texts.index if review_id.startswith("train/unsup/")}
+    assert len(duplicates) > 100 and len(pretrained_unlabeled) == 49_944 - len(duplicates)
+    assert not duplicates & pretrained_unlabeled
 
 
 def test_the_45k_archive_has_no_movies_and_falls_back_to_the_random_split(

@@ -140,6 +140,7 @@ def test_the_drop_policy_reports_the_pair_and_leaves_the_train_copy_out(
         "policy": "drop",
         "pairs": [{"train_id": TRAIN_COPY, "test_id": TEST_ORIGINAL}],
         "dropped_train_ids": [TRAIN_COPY],
+        "unlabeled_duplicates_of_test": {"reviews": 0, "pairs": []},
     }
     assert text["metrics"]["duplicate_pairs_across_splits"] == 1
     arrays = readers.read_sequences(workspace)

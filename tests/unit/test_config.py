@@ -76,6 +76,7 @@ def test_a_missing_training_epochs_is_an_error_not_a_default(params_data: dict[s
         (("splits", "by_movie"), "splits: missing key 'by_movie'"),
         (("cleaning", "stopwords"), "cleaning: missing key 'stopwords'"),
         (("validation", "examples"), "validation: missing key 'examples'"),
+        (("source", "synthetic_unlabeled"), "source: missing key 'synthetic_unlabeled'"),
         (("validation", "leakage", "policy"), "validation.leakage: missing key 'policy'"),
         (("registry", "margin"), "registry: missing key 'margin'"),
         (("registry", "alpha"), "registry: missing key 'alpha'"),
@@ -144,6 +145,7 @@ def test_only_the_documented_variant_options_may_be_left_out(params_data: dict[s
         ("splits", "validation_fraction", 1.0, r"splits.validation_fraction: expected in \(0, 1\)"),
         ("source", "synthetic_reviews", 7, "source.synthetic_reviews: expected >= 8, got 7"),
         ("source", "synthetic_test_fraction", 0.0, r"source.synthetic_test_fraction: expected in \(0, 1\)"),
+        ("source", "synthetic_unlabeled", -1, "source.synthetic_unlabeled: expected >= 0, got -1"),
         ("source", "sha256", "C40F", "source.sha256: expected 64 lowercase hexadecimal digits"),
         ("source", "url", "ftp.example.org", r"source.url: expected an http\(s\) URL"),
         ("paths", "raw_dir", "/data/raw", "paths.raw_dir: expected a relative path inside the project"),
@@ -320,7 +322,10 @@ def test_pretrained_vectors_must_have_the_size_of_the_word_table(params_data: di
     params_data["models"]["gru"]["pretrained"] = "word2vec"
     params_data["models"]["gru"]["embedding_dim"] = 64
     params_data["pretraining"]["vector_size"] = 128
-    expected = r"models.gru.embedding_dim: expected 128 \(pretraining.vector_size\) for pretrained 'word2vec', got 64"
+    expected = (
+        r"models.gru.embedding_dim: expected 128 \(pretraining.vector_size\) "
+        r"for pretrained 'word2vec', got 64"
+    )
     with pytest.raises(ConfigError, match=f"^params.yaml: {expected}"):
         params_from_mapping(params_data)
     params_data["pretraining"]["vector_size"] = 64

@@ -131,7 +131,7 @@ def test_sentiment_fetch_downloads_verifies_and_ingests(
     write_params(tmp_path, {"source": {"url": url, "sha256": sha256(archive_bytes)}})
     assert fetch(tmp_path) == 0
     table = pd.read_parquet(tmp_path / "data" / "raw" / "reviews.parquet")
-    assert len(table) == 8
+    assert table["split"].value_counts().to_dict() == {"test": 4, "train": 4, "unsup": 1}
     source = (tmp_path / "data" / "raw" / "source.json").read_text(encoding="utf-8")
     assert sha256(archive_bytes) in source
 

@@ -15,16 +15,16 @@ import pytest
 
 from conftest import ArchiveFactory, small_review_files
 from sentiment.core.errors import DataError
-from sentiment.data import ingest
+from sentiment.data import source_policy
 from sentiment.data.ingest import COLUMNS, read_reviews
 
 
-def test_an_archive_gives_one_row_per_labeled_review(make_archive: ArchiveFactory) -> None:
+def test_an_archive_gives_one_row_per_review(make_archive: ArchiveFactory) -> None:
     table = read_reviews(make_archive())
     assert list(table.columns) == list(COLUMNS)
-    assert len(table) == 8  # unsup/, README and the URL lists are not reviews
+    assert len(table) == 9  # the README is not a review
     assert table.groupby(["split", "label"]).size().to_dict() == {
-        ("test", 0): 2, ("test", 1): 2, ("train", 0): 2, ("train", 1): 2,
+        ("test", 0): 2, ("test", 1): 2, ("train", 0): 2, ("train", 1): 2, ("unsup", -1): 1,
     }  # fmt: skip
     row = table.set_index("review_id").loc["train/pos/1"]
     assert (row["label"], row["rating"], row["split"]) == (1, 10, "train")
@@ -215,7 +215,9 @@ def test_links_and_special_files_outside_the_review_folders_are_ignored(
 ) -> None:
     root = extracted(make_archive, tmp_path)
     (root / "loop").symlink_to("loop")
-    (root / "train" / "unsup" / "9_0.txt").symlink_to("/etc/passwd")
+    (root / "train" / "unsup" / "notes").symlink_to("/etc/passwd")
+    (root / "test" / "unsup").mkdir()  # not a folder of the layout (unlabeled reviews are in train)
+    (root / "test" / "unsup" / "9_0.txt").symlink_to("/etc/passwd")
     os.mkfifo(root / "train" / "pipe")
     (root / "train" / "pos" / "notes").symlink_to("notes")
     pd.testing.assert_frame_equal(read_reviews(root), read_reviews(make_archive()))
@@ -270,7 +272,7 @@ def test_a_source_that_is_a_special_file_is_refused(tmp_path: Path, alarm: None)
 
 
 def test_a_review_over_the_size_limit_is_named(make_archive: ArchiveFactory, tmp_path: Path) -> None:
-    big = "x" * (ingest.MAX_REVIEW_BYTES + 1)
+    big = "x" * (source_policy.MAX_REVIEW_BYTES + 1)
     files: dict[str, str | bytes] = {**small_review_files(), "aclImdb/train/pos/7_9.txt": big}
     archive = make_archive(files)
     with pytest.raises(DataError, match="review file is larger than 1 MiB") as raised:
@@ -285,17 +287,17 @@ def test_a_review_over_the_size_limit_is_named(make_archive: ArchiveFactory, tmp
 def test_a_review_of_exactly_the_size_limit_is_read(make_archive: ArchiveFactory) -> None:
     files: dict[str, str | bytes] = {
         **small_review_files(),
-        "aclImdb/train/pos/7_9.txt": "x" * ingest.MAX_REVIEW_BYTES,
+        "aclImdb/train/pos/7_9.txt": "x" * source_policy.MAX_REVIEW_BYTES,
     }
     table = read_reviews(make_archive(files)).set_index("review_id")
-    assert len(table.loc["train/pos/7", "text"]) == ingest.MAX_REVIEW_BYTES
+    assert len(table.loc["train/pos/7", "text"]) == source_policy.MAX_REVIEW_BYTES
 
 
 def test_a_review_is_read_with_bounded_reads(
     make_archive: ArchiveFactory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A file that grows after it was listed (or a tar member whose header lies) is never read whole."""
-    monkeypatch.setattr(ingest, "MAX_REVIEW_BYTES", 100)
+    monkeypatch.setattr(source_policy, "MAX_REVIEW_BYTES", 100)
     root = extracted(make_archive, tmp_path)
     entry = root / "train" / "pos" / "0_8.txt"
     real_open = os.open
@@ -323,8 +325,8 @@ def test_a_review_is_read_with_bounded_reads(
 def test_an_archive_that_expands_past_the_limit_is_named(
     make_archive: ArchiveFactory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(ingest, "MAX_SOURCE_BYTES", 64 * 1024)
-    files: dict[str, str | bytes] = {**small_review_files(), "aclImdb/train/unsup/1_0.txt": b"\0" * 200_000}
+    monkeypatch.setattr(source_policy, "MAX_SOURCE_BYTES", 64 * 1024)
+    files: dict[str, str | bytes] = {**small_review_files(), "aclImdb/README.md": b"\0" * 200_000}
     archive = make_archive(files)
     assert archive.stat().st_size < 2000  # a bomb: 200 kB of zeros compress to almost nothing
     with pytest.raises(DataError, match="expands to more than 64 KiB") as raised:
@@ -340,12 +342,12 @@ def test_an_archive_that_expands_past_the_limit_is_named(
 def test_too_many_entries_are_named(
     make_archive: ArchiveFactory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(ingest, "MAX_ENTRIES", 10)
-    archive = make_archive()
+    monkeypatch.setattr(source_policy, "MAX_ENTRIES", 10)
+    files = {**small_review_files(), **{f"aclImdb/train/pos/{n}_9.txt": "fine" for n in range(100, 120)}}
+    archive = make_archive(files)
     with pytest.raises(DataError, match="more than 10 entries") as raised:
         read_reviews(archive)
     assert str(archive) in str(raised.value)
-    files = {**small_review_files(), **{f"aclImdb/train/pos/{n}_9.txt": "fine" for n in range(100, 120)}}
     root = extracted(make_archive, tmp_path, files)
     with pytest.raises(DataError, match="more than 10 entries") as raised:
         read_reviews(root)

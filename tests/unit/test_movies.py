@@ -12,7 +12,7 @@ import pytest
 
 from conftest import SMALL_MOVIES, ArchiveFactory, movie_url, small_review_files
 from sentiment.core.errors import DataError
-from sentiment.data import ingest, movies
+from sentiment.data import movies, source_policy
 from sentiment.data.ingest import read_reviews
 
 WHERE = "archive.tar.gz:aclImdb/train/urls_pos.txt"
@@ -117,9 +117,26 @@ def test_a_malformed_url_list_is_named_in_an_archive_and_a_directory(
     assert str(tmp_path / "aclImdb" / "test" / "urls_pos.txt") in str(raised.value)
 
 
-def test_the_unlabeled_reviews_url_list_is_never_read(make_archive: ArchiveFactory) -> None:
-    files = small_review_files(movies=True) | {"aclImdb/train/urls_unsup.txt": b"\xff not a list"}
-    assert len(read_reviews(make_archive(files))) == 8
+def test_the_unlabeled_reviews_url_list_is_read_like_the_others(
+    make_archive: ArchiveFactory, tmp_path: Path
+) -> None:
+    files = small_review_files(movies=True)
+    table = read_reviews(make_archive(files)).set_index("review_id")
+    assert table.loc["train/unsup/0", "movie"] == SMALL_MOVIES["train", "unsup"][0]
+    del files["aclImdb/train/urls_unsup.txt"]
+    table = read_reviews(make_archive(files)).set_index("review_id")
+    assert pd.isna(table.loc["train/unsup/0", "movie"])  # no list: null movies, as for a labeled folder
+    assert table.drop(index="train/unsup/0")["movie"].notna().all()
+    bad = small_review_files(movies=True) | {"aclImdb/train/urls_unsup.txt": b"\xff not a list"}
+    archive = make_archive(bad)
+    with pytest.raises(DataError, match="URL list is not valid UTF-8") as raised:
+        read_reviews(archive)
+    assert f"{archive}:aclImdb/train/urls_unsup.txt" in str(raised.value)
+    with tarfile.open(archive) as opened:
+        opened.extractall(tmp_path, filter="data")
+    with pytest.raises(DataError, match="URL list is not valid UTF-8") as raised:
+        read_reviews(tmp_path)
+    assert str(tmp_path / "aclImdb" / "train" / "urls_unsup.txt") in str(raised.value)
 
 
 def test_a_url_list_over_the_size_limit_is_refused(
@@ -127,7 +144,7 @@ def test_a_url_list_over_the_size_limit_is_refused(
 ) -> None:
     files = small_review_files(movies=True)
     limit = len(files["aclImdb/train/urls_neg.txt"]) - 1
-    monkeypatch.setattr(ingest, "MAX_URL_LIST_BYTES", limit)
+    monkeypatch.setattr(source_policy, "MAX_URL_LIST_BYTES", limit)
     archive = make_archive(files)
     with pytest.raises(DataError, match=f"URL list is larger than {limit} bytes") as raised:
         read_reviews(archive)

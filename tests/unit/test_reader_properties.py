@@ -29,7 +29,7 @@ from hypothesis import strategies as st
 
 from conftest import small_review_files, write_archive
 from sentiment.core.errors import SentimentError
-from sentiment.data import ingest
+from sentiment.data import ingest, source_policy
 
 SECRET = "TOP-SECRET-0f1e2d3c"  # the content of a file outside every source; never in a table
 LIMITS = {"MAX_REVIEW_BYTES": 300, "MAX_URL_LIST_BYTES": 300, "MAX_SOURCE_BYTES": 60_000, "MAX_ENTRIES": 80}
@@ -41,10 +41,13 @@ SETTINGS = settings(
     database=None,
 )
 LABELED = ("aclImdb/train/pos", "aclImdb/train/neg", "aclImdb/test/pos", "aclImdb/test/neg")
-FOLDERS = (*LABELED, "aclImdb/train/unsup", "aclImdb", "aclImdb/train", "aclImdb/test", "", "other")
+UNLABELED = "aclImdb/train/unsup"
+REVIEW_FOLDERS = (*LABELED, UNLABELED)
+FOLDERS = (*REVIEW_FOLDERS, "aclImdb", "aclImdb/train", "aclImdb/test", "aclImdb/test/unsup", "", "other")
 REVIEW_NAME = re.compile(r"^([0-9]+)_([0-9]+)\.txt$")
-URL_LISTS = tuple(
-    f"aclImdb/{split}/urls_{label}.txt" for split in ("train", "test") for label in ("pos", "neg")
+URL_LISTS = (
+    *(f"aclImdb/{split}/urls_{label}.txt" for split in ("train", "test") for label in ("pos", "neg")),
+    "aclImdb/train/urls_unsup.txt",
 )
 MOVIE_URLS = b"http://www.imdb.com/title/tt0000001/usercomments\nhttp://www.imdb.com/title/tt0000002/\n"
 
@@ -59,7 +62,19 @@ odd_names = st.text(
 names = st.one_of(
     review_names,
     odd_names,
-    st.sampled_from(["README", "urls_pos.txt", "urls_neg.txt", "aclImdb", "pos", "train", "loop"]),
+    st.sampled_from(
+        [
+            "README",
+            "urls_pos.txt",
+            "urls_neg.txt",
+            "urls_unsup.txt",
+            "aclImdb",
+            "pos",
+            "train",
+            "unsup",
+            "loop",
+        ]
+    ),
 )
 contents = st.one_of(
     st.text(max_size=350).map(str.encode),
@@ -117,7 +132,7 @@ def tree(directory: Path) -> dict[str, object]:
 def read(source: Path) -> pd.DataFrame | SentimentError:
     """The reader's answer, with the limits patched small; any other exception fails the test."""
     cwd = sorted(os.listdir("."))
-    with mock.patch.multiple(ingest, **LIMITS), alarm():
+    with mock.patch.multiple(source_policy, **LIMITS), alarm():
         try:
             answer: pd.DataFrame | SentimentError = ingest.read_reviews(source)
         except SentimentError as error:
@@ -127,20 +142,26 @@ def read(source: Path) -> pd.DataFrame | SentimentError:
 
 
 def check_table(table: pd.DataFrame, regular: dict[str, bytes]) -> None:
-    """Each row is the text of exactly one regular review file of the source, nothing else."""
+    """Each row is the text of exactly one regular review file of the source, nothing else; an
+    unlabeled one (train/unsup) has split unsup, no label and rating 0."""
     assert list(table.columns) == list(ingest.COLUMNS)
     by_id: dict[str, list[bytes]] = {}
     for path, data in regular.items():
         folder, _, name = path.rpartition("/")
         match = REVIEW_NAME.match(name)
-        if folder in LABELED and match:
+        if folder in REVIEW_FOLDERS and match:
             by_id.setdefault(f"{folder.removeprefix('aclImdb/')}/{match.group(1)}", []).append(data)
     assert len(table) == len(set(table["review_id"]))
     assert table["movie"].dropna().str.fullmatch(r"tt[0-9]+").all()
-    for review_id, text, rating in zip(table["review_id"], table["text"], table["rating"], strict=True):
+    for review_id, text, label, rating, split in zip(
+        table["review_id"], table["text"], table["label"], table["rating"], table["split"], strict=True
+    ):
         assert SECRET not in text
         assert [data.decode("utf-8") for data in by_id[review_id]] == [text]
-        assert 1 <= rating <= 10
+        if review_id.startswith("train/unsup/"):
+            assert (split, label, rating) == ("unsup", ingest.UNLABELED, 0)
+        else:
+            assert split in ("train", "test") and label in (0, 1) and 1 <= rating <= 10
 
 
 def build_directory(root: Path, added: list[tuple[str, str, bytes, str]]) -> dict[str, bytes]:
@@ -180,7 +201,7 @@ def refused_entries(root: Path, added: list[tuple[str, str, bytes, str]]) -> lis
     for path, _, _, _ in added:
         folder, _, name = path.rpartition("/")
         entry = root / path
-        at_read_path = (folder in LABELED and REVIEW_NAME.match(name)) or path in URL_LISTS
+        at_read_path = (folder in REVIEW_FOLDERS and REVIEW_NAME.match(name)) or path in URL_LISTS
         made = at_read_path and (entry.is_symlink() or entry.exists())
         if made and not stat.S_ISREG(entry.lstat().st_mode):
             refused.append(path)
@@ -259,12 +280,10 @@ def test_an_archive_gives_its_regular_reviews_or_a_clear_error(
             name
             for name, kind, _, _ in added
             if kind != "file"
-            and name.rpartition("/")[0] in LABELED
+            and name.rpartition("/")[0] in REVIEW_FOLDERS
             and REVIEW_NAME.match(name.rpartition("/")[2])
         ]
-        refused += [
-            name for name, kind, _, _ in added if kind != "dir" and name in FOLDERS[:4] + FOLDERS[5:8]
-        ]
+        refused += [name for name, kind, _, _ in added if kind != "dir" and name in FOLDERS[:8]]
         refused += [name for name, kind, _, _ in added if kind != "file" and name in URL_LISTS]
         before = tree(base)
 
@@ -309,4 +328,6 @@ def test_a_corrupt_archive_gives_a_table_or_a_clear_error(
         assert tree(Path(temporary)) == before
         if isinstance(answer, pd.DataFrame):
             assert list(answer.columns) == list(ingest.COLUMNS)
-            assert answer["rating"].between(1, 10).all()
+            labeled = answer["split"] != "unsup"
+            assert answer.loc[labeled, "rating"].between(1, 10).all()
+            assert (answer.loc[~labeled, "rating"] == 0).all()

@@ -7,7 +7,7 @@ import pytest
 
 from sentiment.config import CleaningConfig
 from sentiment.data.cleaning import clean_text
-from sentiment.data.ingest import COLUMNS
+from sentiment.data.ingest import COLUMNS, UNLABELED
 from sentiment.data.synthetic import NEGATED_SHARE, synthetic_reviews
 
 
@@ -68,3 +68,38 @@ def test_reviews_carry_html_for_cleaning_to_remove() -> None:
 def test_too_few_reviews_are_refused() -> None:
     with pytest.raises(ValueError, match="at least 8"):
         synthetic_reviews(4, 0.5, seed=0)
+
+
+def test_unlabeled_reviews_are_deterministic_and_leave_the_labeled_ones_as_they_were() -> None:
+    labeled_only = synthetic_reviews(120, 0.25, seed=3)
+    table = synthetic_reviews(120, 0.25, seed=3, unlabeled=50)
+    pd.testing.assert_frame_equal(table, synthetic_reviews(120, 0.25, seed=3, unlabeled=50))
+    labeled = table[table["split"] != "unsup"].reset_index(drop=True)
+    pd.testing.assert_frame_equal(labeled, labeled_only)  # bit for bit: the demo's figures depend on them
+    unlabeled = table[table["split"] == "unsup"]
+    assert len(unlabeled) == 50 and table.index[table["split"] == "unsup"].min() == 120  # after the rest
+    assert (unlabeled["label"] == UNLABELED).all() and (unlabeled["rating"] == 0).all()
+    assert unlabeled["review_id"].tolist() == [f"train/unsup/{index}" for index in range(50)]
+    assert unlabeled["movie"].isna().all() and unlabeled["text"].str.contains("<br />", regex=False).all()
+    # More unlabeled reviews extend the same stream; another seed gives other ones.
+    longer = synthetic_reviews(120, 0.25, seed=3, unlabeled=80)
+    assert longer.loc[longer["split"] == "unsup", "text"].tolist()[:50] == unlabeled["text"].tolist()
+    other = synthetic_reviews(120, 0.25, seed=4, unlabeled=50)
+    assert (
+        other.loc[other["split"] == "unsup", "text"].to_numpy() != unlabeled["text"].to_numpy()
+    ).mean() > 0.9
+
+
+def test_unlabeled_reviews_are_not_copies_of_labeled_ones() -> None:
+    table = synthetic_reviews(200, 0.3, seed=1, unlabeled=200)
+    unlabeled = table["split"] == "unsup"
+    assert not table.loc[unlabeled, "text"].isin(table.loc[~unlabeled, "text"]).any()
+    # Written for hidden labels of both kinds, as IMDB's unlabeled reviews are about half positive.
+    words = table.loc[unlabeled, "text"].str.lower()
+    assert words.str.contains("great|wonderful|excellent|brilliant|superb").mean() > 0.2
+    assert words.str.contains("awful|terrible|boring|dull|dreadful").mean() > 0.2
+
+
+def test_a_negative_number_of_unlabeled_reviews_is_refused() -> None:
+    with pytest.raises(ValueError, match="0 or more"):
+        synthetic_reviews(8, 0.5, seed=0, unlabeled=-1)

@@ -1,14 +1,20 @@
-"""Train/test leakage: the same cleaned review text in both splits (IMDB holds about a hundred pairs).
+"""Leakage: the same cleaned review text in train and test (IMDB holds about a hundred pairs), and
+unlabeled reviews (split "unsup") with the text of a held-out review (IMDB: over two hundred).
 
 Pure pandas, so that the vocabulary and sequences stages can apply the `drop` policy without loading
-Great Expectations. Cleaned text is compared, since it is what the model sees.
+Great Expectations. Cleaned text is compared, since it is what the model sees. No classifier trains
+on an unlabeled review, but word vectors may be pretrained on its text: one identical to a test or
+validation review is left out of that (`checks.parts.pretraining_texts`), whatever the leakage policy.
 """
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 import pandas as pd
 
 from sentiment.config import LeakageConfig
+from sentiment.data.layout import UNSUP
 
 
 def cross_split_duplicates(table: pd.DataFrame) -> pd.DataFrame:
@@ -45,3 +51,23 @@ def training_reviews(table: pd.DataFrame, config: LeakageConfig) -> pd.DataFrame
     if dropped:
         training = training[~training["review_id"].isin(dropped)]
     return training.reset_index(drop=True)
+
+
+def unlabeled_duplicates(table: pd.DataFrame, held_out_ids: Collection[str]) -> pd.DataFrame:
+    """Every (unlabeled review, held-out review) pair with identical text: columns unsup_id, review_id,
+    sorted. Held out are the test reviews and the labeled reviews named in `held_out_ids` (the
+    validation part)."""
+    present = table.dropna(subset=["text"])
+    labeled = present["split"] != UNSUP
+    held_out = labeled & ((present["split"] == "test") | present["review_id"].isin(list(held_out_ids)))
+    unlabeled = present.loc[~labeled, ["review_id", "text"]]
+    pairs = unlabeled.merge(present.loc[held_out, ["review_id", "text"]], on="text", suffixes=("_u", "_h"))
+    pairs = pd.DataFrame({"unsup_id": pairs["review_id_u"], "review_id": pairs["review_id_h"]})
+    return pairs.sort_values(["unsup_id", "review_id"], kind="stable").reset_index(drop=True)
+
+
+def unlabeled_in_test(table: pd.DataFrame) -> pd.Series:
+    """True for each unlabeled review whose text is also the text of a test review."""
+    text = table["text"]
+    flagged = (table["split"] == UNSUP) & text.isin(text[table["split"] == "test"])
+    return (flagged & text.notna()).rename("unlabeled_in_test")

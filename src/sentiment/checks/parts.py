@@ -6,6 +6,10 @@ vocabulary never sees a validation review and the parts cannot drift apart. The 
 leakage policy drops (`leakage.training_reviews`) are in none of them; the validation part is drawn
 from the rest by `data.splits` (by movie where every review has one). Pure pandas, beside the
 leakage policy it applies, so the stages need not load Great Expectations.
+
+Only labeled reviews are in the parts: an unlabeled review (split "unsup") is in none of them, so it
+never reaches the vocabulary, the sequences, the validation split or any model's training or
+evaluation. Its text serves pretraining only, through `pretraining_texts`.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ import pandas as pd
 from sentiment.checks.leakage import training_reviews
 from sentiment.config import LeakageConfig, SplitsConfig
 from sentiment.core.errors import DataError
+from sentiment.data.layout import UNSUP
 from sentiment.data.splits import Method, validation_split
 
 MOVIE_COLUMN = "movie"
@@ -55,13 +60,16 @@ def dataset_parts(table: pd.DataFrame, leakage: LeakageConfig, splits: SplitsCon
     )
 
 
-UNLABELED_SPLIT = "unsup"
-
-
 def pretraining_texts(table: pd.DataFrame, parts: Parts) -> pd.Series:
-    """The cleaned texts to pretrain on: the training part's, then the unlabeled reviews' (split
-    "unsup") whose text is not that of a validation or test review, in table order."""
-    held_out = set(parts.validation["text"]) | set(parts.test["text"])
-    unlabeled = table.loc[table["split"] == UNLABELED_SPLIT, "text"].dropna()
-    unlabeled = unlabeled[~unlabeled.isin(held_out)]
-    return pd.concat([parts.train["text"], unlabeled], ignore_index=True)
+    """The cleaned texts to pretrain word vectors on, indexed by review id: the training part's, in its
+    order, then the unlabeled reviews' in table order; never a validation or test review's text.
+
+    So an unlabeled review identical to a test or validation review (`leakage.unlabeled_duplicates`)
+    is left out, and so is a training-part review with the text of one (IMDB's train split holds a
+    few copies across movies, and the `warn` policy keeps train copies of test reviews), as is any
+    missing text. `parts` are `dataset_parts` of this same table.
+    """
+    held_out = pd.concat([parts.validation["text"], parts.test["text"]]).dropna()
+    unlabeled = table.loc[table["split"] == UNSUP, ["review_id", "text"]]
+    texts = pd.concat([parts.train[["review_id", "text"]], unlabeled]).dropna(subset=["text"])
+    return texts[~texts["text"].isin(held_out)].set_index("review_id")["text"]

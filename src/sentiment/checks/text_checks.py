@@ -1,8 +1,14 @@
-"""Expectations on the raw reviews, the cleaned reviews and train/test leakage.
+"""Expectations on the raw reviews, the cleaned reviews and leakage.
 
 Per-row facts that are not a plain column (words per review, lowercase, same id/label/split as the raw
 table, text shared with the other split) are derived columns computed with vectorised pandas, so
-Great Expectations only checks simple columns and 45,000 reviews validate in seconds.
+Great Expectations only checks simple columns and 95,000 reviews validate in seconds.
+
+Unlabeled reviews (split "unsup") are checked as text (length bounds, not empty, cleaning, unique id,
+movie); the label expectations and the class balance apply to train and test only, and an unlabeled
+review must have label `UNLABELED` (-1) and rating 0. One identical to a test review is a warning,
+whatever the leakage policy: no classifier trains on it, and it is left out of pretraining
+(`checks.parts.pretraining_texts`).
 """
 
 from __future__ import annotations
@@ -17,7 +23,7 @@ from great_expectations.expectations.row_conditions import Column
 from sentiment.checks import leakage
 from sentiment.checks.runner import TableCheck
 from sentiment.config import CleaningConfig, ValidationConfig
-from sentiment.data.ingest import ARCHIVE_SPLITS, COLUMNS
+from sentiment.data.layout import ARCHIVE_SPLITS, COLUMNS, TABLE_SPLITS, UNLABELED, UNLABELED_RATING, UNSUP
 
 RAW_TYPES = {"review_id": "str", "text": "str", "label": "int8", "rating": "int8", "split": "str"}
 LABELS = (0, 1)
@@ -26,7 +32,8 @@ HTML_LEFT = r"<[A-Za-z/!][^<>]*>|&(?:[A-Za-z]+|#[0-9]+|#[xX][0-9A-Fa-f]+);"
 HAS_NON_SPACE = r"\S"
 MOVIE_ID = r"^tt[0-9]+$"  # IMDB's title id, from the archive's URL lists (null where it has none)
 RAW_DERIVED = ("characters", "words")
-CLEAN_DERIVED = ("lowercase", "matches_raw", "in_both_splits")
+CLEAN_DERIVED = ("lowercase", "matches_raw", "in_both_splits", "unlabeled_in_test")
+LABELED = Column("split").is_in(list(ARCHIVE_SPLITS))
 
 
 def _columns_expectation(derived: tuple[str, ...]) -> Any:
@@ -56,6 +63,7 @@ def raw_expectations(config: ValidationConfig) -> list[Any]:
     bounds = config.raw
     rating_pairs = [(0, rating) for rating in bounds.negative_ratings]
     rating_pairs += [(1, rating) for rating in bounds.positive_ratings]
+    rating_pairs += [(UNLABELED, UNLABELED_RATING)]
     expectations: list[Any] = [
         _columns_expectation(RAW_DERIVED),
         *(
@@ -69,7 +77,16 @@ def raw_expectations(config: ValidationConfig) -> list[Any]:
             column="text", regex=HAS_NON_SPACE, description="no review text is empty or blank"
         ),
         gxe.ExpectColumnValuesToBeInSet(
-            column="label", value_set=list(LABELS), description="labels are 0 or 1"
+            column="label",
+            value_set=list(LABELS),
+            row_condition=LABELED,
+            description=f"labels are 0 or 1 in {' and '.join(ARCHIVE_SPLITS)}",
+        ),
+        gxe.ExpectColumnValuesToBeInSet(
+            column="rating",
+            value_set=[UNLABELED_RATING],
+            row_condition=Column("split") == UNSUP,
+            description=f"unlabeled reviews ({UNSUP}) have rating {UNLABELED_RATING}",
         ),
         gxe.ExpectColumnPairValuesToBeInSet(
             column_A="label",
@@ -77,13 +94,18 @@ def raw_expectations(config: ValidationConfig) -> list[Any]:
             value_pairs_set=rating_pairs,
             description=(
                 f"ratings agree with labels (0: {list(bounds.negative_ratings)}, "
-                f"1: {list(bounds.positive_ratings)})"
+                f"1: {list(bounds.positive_ratings)}, {UNLABELED} (no label): [{UNLABELED_RATING}])"
             ),
         ),
-        gxe.ExpectColumnDistinctValuesToEqualSet(
+        gxe.ExpectColumnDistinctValuesToContainSet(
             column="split",
             value_set=list(ARCHIVE_SPLITS),
             description=f"both splits {list(ARCHIVE_SPLITS)} are present",
+        ),
+        gxe.ExpectColumnValuesToBeInSet(
+            column="split",
+            value_set=list(TABLE_SPLITS),
+            description=f"every split is one of {list(TABLE_SPLITS)}",
         ),
         gxe.ExpectColumnValuesToMatchRegex(
             column="movie",
@@ -132,6 +154,7 @@ def clean_table(clean: pd.DataFrame, raw: pd.DataFrame) -> pd.DataFrame:
         lowercase=(text == text.str.lower()) | text.isna(),
         matches_raw=(raw_label == clean["label"]) & (raw_split == clean["split"]),
         in_both_splits=leakage.in_both_splits(clean),
+        unlabeled_in_test=leakage.unlabeled_in_test(clean),
     )
 
 
@@ -155,6 +178,13 @@ def clean_expectations(raw_rows: int, cleaning: CleaningConfig, config: Validati
             value_set=[False],
             severity=FailureSeverity.CRITICAL if policy == "fail" else FailureSeverity.WARNING,
             description=f"no identical cleaned text in train and test (leakage policy: {policy})",
+        ),
+        gxe.ExpectColumnValuesToBeInSet(
+            column="unlabeled_in_test",
+            value_set=[False],
+            severity=FailureSeverity.WARNING,
+            description="no unlabeled review has the cleaned text of a test review (one that does is "
+            "left out of pretraining)",
         ),
     ]
     if cleaning.remove_html:
@@ -188,17 +218,21 @@ def text_checks(
 
 
 def text_metrics(raw: pd.DataFrame, clean: pd.DataFrame, config: ValidationConfig) -> dict[str, Any]:
-    """Figures for `dvc metrics show`: reviews and positive share per split, duplicates, dropped rows."""
+    """Figures for `dvc metrics show`: reviews and positive share per labeled split, unlabeled reviews,
+    duplicates (train/test pairs; unlabeled reviews identical to a test review), dropped rows."""
     metrics: dict[str, Any] = {}
     if {"split", "label"} <= set(raw.columns):
         for split in ARCHIVE_SPLITS:
             labels = pd.to_numeric(raw.loc[raw["split"] == split, "label"], errors="coerce")
             metrics[f"{split}_reviews"] = len(labels)
             metrics[f"{split}_positive_share"] = round(float(labels.mean()), 4) if len(labels) else None
+        metrics["unlabeled_reviews"] = int((raw["split"] == UNSUP).sum())
     if {"review_id", "text", "split"} <= set(clean.columns):
         pairs = leakage.cross_split_duplicates(clean)
         metrics["duplicate_pairs_across_splits"] = len(pairs)
         metrics["dropped_train_reviews"] = len(leakage.dropped_train_ids(clean, config.leakage))
+        unlabeled = leakage.unlabeled_duplicates(clean, held_out_ids=())
+        metrics["unlabeled_duplicates_of_test"] = int(unlabeled["unsup_id"].nunique())
     return metrics
 
 
@@ -207,10 +241,17 @@ def leakage_details(clean: pd.DataFrame, config: ValidationConfig) -> dict[str, 
     if not {"review_id", "text", "split"} <= set(clean.columns):
         return {}
     pairs = leakage.cross_split_duplicates(clean)
+    unlabeled = leakage.unlabeled_duplicates(clean, held_out_ids=())
     return {
         "leakage": {
             "policy": config.leakage.policy,
             "pairs": pairs.to_dict(orient="records"),
             "dropped_train_ids": sorted(leakage.dropped_train_ids(clean, config.leakage)),
+            # Left out of pretraining whatever the policy (with those of the validation part, which
+            # the vocabulary and sequences stages draw).
+            "unlabeled_duplicates_of_test": {
+                "reviews": int(unlabeled["unsup_id"].nunique()),
+                "pairs": unlabeled.to_dict(orient="records"),
+            },
         }
     }

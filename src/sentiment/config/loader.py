@@ -62,6 +62,8 @@ class SourceConfig:
     sha256: Annotated[str, Pattern(r"[0-9a-f]{64}", "64 lowercase hexadecimal digits")]
     synthetic_reviews: Annotated[int, Range(ge=SYNTHETIC_MINIMUM, why="the synthetic generator's minimum")]
     synthetic_test_fraction: Fraction
+    # Unlabeled synthetic reviews (split "unsup"), beside the labeled ones: text for pretraining only.
+    synthetic_unlabeled: Annotated[int, Range(ge=0)]
 
     def __post_init__(self) -> None:
         # As data.synthetic splits them; each split needs both labels (they alternate): 2 reviews or more.

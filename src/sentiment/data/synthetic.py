@@ -8,6 +8,11 @@ The reviews are built so that only a sequence model reads them all right:
 - the verdict sits near the start of the review, followed by 30 to 80 neutral words, so the signal
   must survive a long distance to the end of the sequence.
 Reviews carry HTML line breaks and entities like real IMDB reviews, so cleaning has work to do.
+
+Unlabeled reviews (split "unsup", label `UNLABELED`, rating 0, as the archive's train/unsup) are
+written the same way, for pretraining on the offline demo. They come from a generator of their own,
+seeded by (seed, `UNLABELED_STREAM`), so that asking for them leaves the labeled reviews of a seed
+exactly as they were without them.
 """
 
 from __future__ import annotations
@@ -15,7 +20,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from sentiment.data.ingest import COLUMNS, sort_reviews
+from sentiment.data.ingest import sort_reviews
+from sentiment.data.layout import COLUMNS, UNLABELED, UNLABELED_RATING, UNSUP, UNSUP_FOLDER
 
 POSITIVE = ("great", "wonderful", "excellent", "brilliant", "superb", "moving", "delightful", "gripping")
 NEGATIVE = ("awful", "terrible", "boring", "dull", "dreadful", "clumsy", "tedious", "lifeless")
@@ -34,6 +40,8 @@ NEGATIONS = ("not ", "never ", "hardly ")
 # A third of the verdicts are negated: the adjective alone is right about two times in three, which
 # gives a model something to start learning from; only reading the negation gets the rest right.
 NEGATED_SHARE = 1 / 3
+# The second word of the unlabeled reviews' seed (the labeled ones use the seed alone).
+UNLABELED_STREAM = 1
 # Every verdict has an intensifier, negated or not ("really great", "not really great"), so that no
 # word pair decides the label either: a bigram model sees "not really" and "really great" in both.
 INTENSIFIERS = ("really ", "so ", "truly ", "quite ", "all that ")
@@ -87,13 +95,17 @@ def synthetic_review(generator: np.random.Generator, label: int) -> str:
     return "<br /><br />".join(part for part in parts if part)
 
 
-def synthetic_reviews(count: int, test_fraction: float, seed: int) -> pd.DataFrame:
-    """`count` reviews, half positive, split into train and test like the IMDB archive.
+def synthetic_reviews(count: int, test_fraction: float, seed: int, unlabeled: int = 0) -> pd.DataFrame:
+    """`count` reviews, half positive, split into train and test like the IMDB archive, and
+    `unlabeled` unlabeled reviews (split "unsup"), in `sort_reviews`' order.
 
     Their movie is unknown (null), so the validation split is a stratified random one (`data.splits`).
+    The labeled reviews of a seed are the same whatever `unlabeled` is.
     """
     if count < 8:
         raise ValueError(f"synthetic_reviews must be at least 8, got {count}")
+    if unlabeled < 0:
+        raise ValueError(f"synthetic unlabeled reviews must be 0 or more, got {unlabeled}")
     generator = np.random.default_rng(seed)
     test_count = round(count * test_fraction)
     rows = []
@@ -105,4 +117,26 @@ def synthetic_reviews(count: int, test_fraction: float, seed: int) -> pd.DataFra
         rows.append(
             (f"{split}/{sentiment}/{index}", synthetic_review(generator, label), label, rating, split, None)
         )
+    rows += _unlabeled_rows(unlabeled, seed)
     return sort_reviews(pd.DataFrame.from_records(rows, columns=list(COLUMNS)))
+
+
+def _unlabeled_rows(count: int, seed: int) -> list[tuple[str, str, int, int, str, None]]:
+    """Reviews written like the labeled ones, each for a hidden label drawn at random, which is kept
+    nowhere: like IMDB's unlabeled reviews, about as many positive as negative."""
+    generator = np.random.default_rng([seed, UNLABELED_STREAM])
+    folder = "/".join(UNSUP_FOLDER)
+    rows = []
+    for index in range(count):
+        hidden = int(generator.integers(2))
+        rows.append(
+            (
+                f"{folder}/{index}",
+                synthetic_review(generator, hidden),
+                UNLABELED,
+                UNLABELED_RATING,
+                UNSUP,
+                None,
+            )
+        )
+    return rows

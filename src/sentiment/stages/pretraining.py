@@ -16,6 +16,7 @@ import numpy as np
 
 from sentiment.config.workspace import Workspace
 from sentiment.core.files import atomic_path, write_json
+from sentiment.data.layout import UNSUP
 from sentiment.stages.readers import WORD_VECTORS_KEY, read_clean, read_vocabulary
 
 
@@ -28,6 +29,7 @@ def pretrain(workspace: Workspace) -> Path:
     table = read_clean(workspace)
     parts = dataset_parts(table, params.validation.leakage, params.splits, params.seed)
     corpus = pretraining_texts(table, parts)
+    unlabeled_ids = table.loc[table["split"] == UNSUP, "review_id"]
     started = time.perf_counter()
     vocabulary = read_vocabulary(workspace)
     learned = word_vectors.pretrain(corpus.tolist(), vocabulary, params.pretraining, params.seed)
@@ -39,8 +41,8 @@ def pretrain(workspace: Workspace) -> Path:
         workspace.pretraining_report,
         {
             "corpus_reviews": learned.corpus_reviews,
-            "training_part_reviews": len(parts.train),
-            "unlabeled_reviews": learned.corpus_reviews - len(parts.train),
+            "training_part_reviews": int(corpus.index.isin(parts.train["review_id"]).sum()),
+            "unlabeled_reviews": int(corpus.index.isin(unlabeled_ids).sum()),
             "corpus_words": learned.corpus_words,
             "learned_words": learned.learned_words,
             "vocabulary_rows": int(learned.table.shape[0]),

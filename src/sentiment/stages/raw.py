@@ -11,6 +11,7 @@ from sentiment.core.errors import ConfigError, DataError
 from sentiment.core.files import atomic_directory, check_replaceable, write_json, write_text
 from sentiment.data import ingest, synthetic
 from sentiment.data.download import DownloadError, download, sha256_of
+from sentiment.data.layout import UNSUP_FOLDER
 
 logger = logging.getLogger(__name__)
 
@@ -41,10 +42,19 @@ def fetch_raw(
         )
     provenance: dict[str, object]
     if use_synthetic:
+        source_config = params.source
         table = synthetic.synthetic_reviews(
-            params.source.synthetic_reviews, params.source.synthetic_test_fraction, params.seed
+            source_config.synthetic_reviews,
+            source_config.synthetic_test_fraction,
+            params.seed,
+            unlabeled=source_config.synthetic_unlabeled,
         )
-        provenance = {"kind": "synthetic", "reviews": params.source.synthetic_reviews, "seed": params.seed}
+        provenance = {
+            "kind": "synthetic",
+            "reviews": source_config.synthetic_reviews,
+            "unlabeled": source_config.synthetic_unlabeled,
+            "seed": params.seed,
+        }
     else:
         source = archive or (Path(environment_archive) if environment_archive else None)
         if source is None:
@@ -57,7 +67,7 @@ def fetch_raw(
         f"{split}/{sentiment}": int(((table["split"] == split) & (table["label"] == label)).sum())
         for split in ingest.ARCHIVE_SPLITS
         for sentiment, label in ingest.LABELS.items()
-    }
+    } | {"/".join(UNSUP_FOLDER): int((table["split"] == ingest.UNSUP).sum())}
     raw_dir = workspace.raw_dir
     with atomic_directory(raw_dir, root=workspace.root, entries=entries) as staging:
         (staging / table_name).parent.mkdir(parents=True, exist_ok=True)
