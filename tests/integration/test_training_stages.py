@@ -130,7 +130,10 @@ def test_each_variant_trains_and_logs_a_complete_run(trained_workspace: Workspac
     metrics = read_json(files["metrics"])
     history = pd.read_csv(files["plots"] / "learning_curves.csv")
     assert list(history["epoch"]) == [1] and metrics["training"]["epochs_run"] == 1
-    assert metrics["validation"]["loss"] == pytest.approx(history["val_loss"].min())
+    # The history is the trained network's, the metrics the saved one's: its int8 embedding
+    # (`training.embedding_storage`) moves the loss by about 1e-6 here.
+    assert metrics["validation"]["loss"] == pytest.approx(history["val_loss"].min(), abs=1e-4)
+    assert 0 < metrics["training"]["weights_megabytes"] < model_file.stat().st_size / 1e6
     gradients = pd.read_csv(files["plots"] / "gradient_norms.csv")
     assert gradients["distance"].iloc[0] == 1 and gradients["distance"].max() <= 40
     norms = gradients.set_index("distance")["gradient_norm"]

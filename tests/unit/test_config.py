@@ -156,6 +156,8 @@ def test_only_the_documented_variant_options_may_be_left_out(params_data: dict[s
         ("training", "clipnorm", float("inf"), "training.clipnorm: expected a finite number, got inf"),
         ("training", "batch_size", 0, "training.batch_size: expected >= 1"),
         ("training", "early_stopping_patience", -1, "training.early_stopping_patience: expected >= 0"),
+        ("training", "embedding_storage", "int4", r"training.embedding_storage: 'int4' is not one of"),
+        ("training", "embedding_storage", "float16", r"training.embedding_storage: 'float16' is not one of"),
         ("baseline", "max_features", 0, "baseline.max_features: expected >= 1, got 0"),
         ("baseline", "regularization", -1, "baseline.regularization: expected > 0"),
         ("baseline", "ngram_max", 0, "baseline.ngram_max: expected >= 1"),

@@ -40,6 +40,8 @@ RegistryName = Annotated[
     str, Pattern(r"[A-Za-z][A-Za-z0-9_.-]*", "letters, digits, '_', '.' or '-', a letter first")
 ]
 MetricName = Annotated[str, Pattern(r"[a-z][a-z0-9_]*", "a metric name such as accuracy or log_loss")]
+# How the saved (served) network stores its embedding tables (`modeling.storage`).
+EmbeddingStorage = Literal["float32", "int8"]
 
 
 @dataclass(frozen=True)
@@ -128,13 +130,18 @@ class PretrainingConfig:
 
 @dataclass(frozen=True)
 class TrainingConfig:
-    """Optimisation settings (params.yaml `training`). `clipnorm` clips each gradient's norm."""
+    """Optimisation settings (params.yaml `training`). `clipnorm` clips each gradient's norm.
+
+    `embedding_storage` is how the training stage saves the network it serves: "int8" (each embedding
+    row int8 with a float32 scale) or "float32" (as trained); its metrics are those of that network.
+    """
 
     learning_rate: PositiveNumber = 1e-3
     clipnorm: PositiveNumber = 1.0
     batch_size: Positive = 64
     epochs: Positive = 4
     early_stopping_patience: Count = 1
+    embedding_storage: EmbeddingStorage = "int8"
 
 
 @dataclass(frozen=True)

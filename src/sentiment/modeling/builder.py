@@ -19,11 +19,13 @@ import keras
 from keras import ops
 
 from sentiment.config import TrainingConfig, VariantConfig
+from sentiment.modeling.word_pairs import WordPairEmbedding
 
 RECURRENT_LAYERS: Mapping[str, type[keras.layers.Layer]] = MappingProxyType(
     {"rnn": keras.layers.SimpleRNN, "gru": keras.layers.GRU, "lstm": keras.layers.LSTM}
 )
 POOLING_MODES = ("max", "mean")
+EMBEDDING_LAYER = "embedding"  # the name every variant gives its embedding layer
 
 
 @keras.saving.register_keras_serializable(package="sentiment")
@@ -63,67 +65,12 @@ class MaskedGlobalPooling1D(keras.layers.Layer):
         return {**super().get_config(), "mode": self.mode}
 
 
-@keras.saving.register_keras_serializable(package="sentiment")
-class WordPairEmbedding(keras.layers.Embedding):
-    """An Embedding whose vector for word t also holds a vector for the pair (word t-1, word t).
-
-    Each pair of adjacent word ids is hashed into one of `pair_buckets` rows of a second table, as
-    fastText does for its bigrams, so the recurrent layer reads phrases ("not good", "waste of") at
-    each step without a pair vocabulary in the data pipeline. A pair that touches padding adds
-    nothing, so 'pre' and 'post' padding still give the same prediction. `get_weights()[0]` stays
-    the word matrix.
-    """
-
-    # Multiplier of the pair hash: a prime far above any vocabulary, so (a, b) and (b, a) differ and
-    # neighbouring ids spread over the table.
-    HASH_MULTIPLIER = 1_000_003
-
-    def __init__(self, input_dim: int, output_dim: int, pair_buckets: int, **kwargs: Any) -> None:
-        super().__init__(input_dim, output_dim, **kwargs)
-        if pair_buckets < 1:
-            raise ValueError(f"pair_buckets must be positive, got {pair_buckets}")
-        self.pair_buckets = pair_buckets
-
-    def build(self, input_shape: Any = None) -> None:
-        if self.built:
-            return
-        super().build(input_shape)
-        self.pair_embeddings = self.add_weight(
-            shape=(self.pair_buckets, self.output_dim),
-            initializer=self.embeddings_initializer,
-            name="pair_embeddings",
-        )
-
-    @property
-    def variable_serialization_spec(self) -> dict[str | None, list[str]]:
-        # Embedding saves only the variables this spec names, in its order (its hook for subclasses).
-        return {None: ["embeddings", "pair_embeddings"]}
-
-    def pair_ids(self, inputs: Any) -> tuple[Any, Any]:
-        """Bucket of each (previous, current) pair, and whether both are words (not padding)."""
-        current = ops.cast(inputs, "int64")
-        previous = ops.pad(current[:, :-1], [[0, 0], [1, 0]])
-        buckets = (previous * self.HASH_MULTIPLIER + current) % self.pair_buckets
-        return buckets, ops.logical_and(previous > 0, current > 0)
-
-    def call(self, inputs: Any) -> Any:
-        words = super().call(inputs)
-        buckets, is_pair = self.pair_ids(inputs)
-        pairs = ops.take(self.pair_embeddings, buckets, axis=0)
-        pairs = ops.where(ops.expand_dims(is_pair, -1), pairs, ops.zeros_like(pairs))
-        return words + ops.cast(pairs, words.dtype)
-
-    def get_config(self) -> dict[str, Any]:
-        return {**super().get_config(), "pair_buckets": self.pair_buckets}
-
-
 def embedding_layer(variant: VariantConfig, vocabulary_size: int) -> keras.layers.Embedding:
     """Embedding(num_words, dim) with index 0 (padding) masked; word pairs added if the variant asks."""
+    size, dim = vocabulary_size, variant.embedding_dim
     if variant.bigram_buckets:
-        return WordPairEmbedding(
-            vocabulary_size, variant.embedding_dim, variant.bigram_buckets, mask_zero=True, name="embedding"
-        )
-    return keras.layers.Embedding(vocabulary_size, variant.embedding_dim, mask_zero=True, name="embedding")
+        return WordPairEmbedding(size, dim, variant.bigram_buckets, mask_zero=True, name=EMBEDDING_LAYER)
+    return keras.layers.Embedding(size, dim, mask_zero=True, name=EMBEDDING_LAYER)
 
 
 def recurrent_layer(

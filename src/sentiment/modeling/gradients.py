@@ -18,8 +18,8 @@ import pandas as pd
 import tensorflow as tf
 
 from sentiment.data.vocabulary import PADDING_INDEX
+from sentiment.modeling.builder import EMBEDDING_LAYER
 
-EMBEDDING_LAYER = "embedding"
 # The model run from the embedding must reproduce the model's own prediction, else the measurement
 # would not be of this model (say, a future model that is not a simple chain of layers).
 CONSISTENCY_TOLERANCE = 1e-4

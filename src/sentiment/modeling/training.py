@@ -23,7 +23,7 @@ import tensorflow as tf
 
 from sentiment.config import TrainingConfig, VariantConfig
 from sentiment.modeling import batching
-from sentiment.modeling.builder import build_model, compile_model
+from sentiment.modeling.builder import EMBEDDING_LAYER, build_model, compile_model
 from sentiment.modeling.inference import PREDICT_BATCH_SIZE
 
 EpochLogger = Callable[[int, Mapping[str, float]], None]
@@ -183,7 +183,7 @@ def train(
     make_deterministic(seed)
     model = build_model(variant, vocabulary_size, name=name)
     if word_vectors is not None:
-        model.get_layer("embedding").embeddings.assign(word_vectors)
+        model.get_layer(EMBEDDING_LAYER).embeddings.assign(word_vectors)
     compile_model(model, training, variant.embedding_learning_rate)
     validation = evaluation_batches(arrays["x_validation"], arrays["y_validation"])
     averaging = WeightAveraging(validation) if variant.average_weights else None

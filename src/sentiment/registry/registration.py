@@ -188,10 +188,10 @@ def served_model(record: TrainingRecord, vocabulary_path: Path, config: ServingC
     return InProcessModel(SentimentModel().load(record.model_path, vocabulary_path, config))
 
 
-def _log_served_model(
+def log_served_model(
     record: TrainingRecord, vocabulary_path: Path, config: ServingConfig, data_hash: str
 ) -> str:
-    """Log the candidate's pyfunc into the active run; returns its URI."""
+    """Log the candidate's pyfunc into the active run; returns its URI (also benchmarks/serving.py's)."""
     tags = {"variant": record.variant, "test_data_hash": data_hash}
     if record.variant == BASELINE:
         from sentiment.serving.baseline_pyfunc import log_baseline_serving_model
@@ -266,7 +266,7 @@ def register_best(
         for key, value in orphans.process_tags_of_this_process().items():
             client.set_tag(candidate.run_id, key, value)
         with mlflow.start_run(run_id=candidate.run_id):
-            return _log_served_model(best, vocabulary_path, served, data_hash)
+            return log_served_model(best, vocabulary_path, served, data_hash)
 
     predictions = _predictions(best, vocabulary_path, served, test_reviews, tracking_uri)
     # MLflow resolves a new version's logged model through the global tracking URI (not the client's).

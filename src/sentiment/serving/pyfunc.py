@@ -52,11 +52,9 @@ class SentimentModel(mlflow.pyfunc.PythonModel):  # type: ignore[name-defined]
     def load(self, network_path: Path, vocabulary_path: Path, config: ServingConfig) -> SentimentModel:
         """Load the network and vocabulary: from the logged artifacts, or from the pipeline's own files
         (the register stage scores a candidate this way before logging it)."""
-        import keras
+        from sentiment.modeling.storage import load_network  # float32 or int8 embedding (`storage`)
 
-        import sentiment.modeling.builder  # noqa: F401  (registers the custom pooling layer for loading)
-
-        self.network = keras.saving.load_model(network_path, compile=False)
+        self.network = load_network(network_path)
         self.vocabulary = Vocabulary.from_dict(read_json(vocabulary_path))
         self.config = config
         return self

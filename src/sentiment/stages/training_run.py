@@ -3,7 +3,8 @@
 `model_training.train` and `model_training.baseline` read the inputs and name the output files; the
 functions here do the rest. A tracked MLflow run holds the parameters, the per-epoch curves, the test
 metrics, the plots and the model; the files are staged and published only once all of that succeeded
-(`evaluation.outputs.staged`), so a failure never leaves a model beside another run's metrics.
+(`evaluation.outputs.staged`), so a failure never leaves a model beside another run's metrics. A
+network's metrics are those of its saved file, the one the registry serves (`modeling.storage`).
 """
 
 from __future__ import annotations
@@ -162,6 +163,7 @@ def train_variant(
 ) -> Path:
     """Train, evaluate, diagnose, report and track the network variant `name`; returns the model file.
     `word_vectors`: the pretrain stage's word table, for a variant with `pretrained` (else None)."""
+    from sentiment.modeling import storage
     from sentiment.modeling.inference import predict_probabilities
 
     params = workspace.params
@@ -189,12 +191,14 @@ def train_variant(
     with staged(outputs) as staging, tracking.tracked_run(workspace, name, lineage, parameters, tags) as run:
         files = staging.staged
         trained = _fit_variant(params, name, arrays, vocabulary.size, word_vectors)
-        model = trained.model
+        write_learning_curves(files.plots_dir, name, trained.history)
+        gradient_summary = _diagnose(files, params, name, trained.model, arrays, vocabulary)  # as trained
+        # Every metric below (accuracy, loss, speed) is the saved network's, loaded back from its file.
+        served = storage.save_served_network(trained.model, files.model, params.training.embedding_storage)
         predictions = _predict(
-            lambda tokens: predict_probabilities(model, tokens), arrays["x_validation"], arrays["x_test"],
+            lambda tokens: predict_probabilities(served, tokens), arrays["x_validation"], arrays["x_test"],
             word_order.shuffle_tokens(arrays["x_test"], params.seed),
         )  # fmt: skip
-        write_learning_curves(files.plots_dir, name, trained.history)
         metrics: dict[str, dict[str, float]] = {
             "validation": _validation_metrics(arrays["y_validation"], predictions.validation),
             "test": _test_metrics(files.plots_dir, name, arrays["y_test"], predictions),
@@ -203,18 +207,20 @@ def train_variant(
                 "best_epoch": trained.best_epoch,
                 "averaged_epochs": trained.averaged_epochs,
                 "parameters": trained.parameters,
+                # the saved weights (the file's size also counts its config, which names ops by process)
+                "weights_megabytes": sum(np.asarray(weight).nbytes for weight in served.weights) / 1e6,
             },
-            "gradients": _diagnose(files, params, name, model, arrays, vocabulary),
+            "gradients": gradient_summary,
             "speed": {
                 **_speed(trained.seconds, len(arrays["y_train"]), predictions),
                 "train_samples_per_second": trained.samples_per_second,
             },
         }
         write_metrics(files.metrics, {**metrics, SPLIT_KEY: validation_split})
-        model.save(files.model)
 
-        mlflow.log_text(_summary(model), "model_summary.txt")
-        model_uri = tracking.log_keras_model(model, arrays["x_test"][:2], predictions.test[:2].reshape(-1, 1))
+        mlflow.log_text(_summary(served), "model_summary.txt")
+        example = arrays["x_test"][:2]
+        model_uri = tracking.log_keras_model(served, example, predictions.test[:2].reshape(-1, 1))
         _log_and_publish(staging, workspace, run, lineage, metrics, model_uri)
     return outputs.model
 
