@@ -118,17 +118,17 @@ def embedding_neighbours(evidence: Evidence, config: ClaimsConfig) -> Claim:
 
 
 def clipping(evidence: Evidence, config: ClaimsConfig) -> Claim:
-    settings = config.clipping
+    settings, figures = config.clipping, evidence.clipping
+    tokens = (figures or {}).get("tokens") or settings.tokens
     make = claim_maker(
         "clipping_stops_explosion",
         '"Exploding gradient can occur because of ... large values of the weights ... To mitigate exploding '
         'gradient, gradient clipping is used"',
         f"a SimpleRNN ({settings.activation}, recurrent weights {settings.recurrent_gain:g} x identity) "
-        f"trained {settings.steps} SGD steps at {settings.learning_rate:g} on the last {settings.tokens} "
+        f"trained {settings.steps} SGD steps at {settings.learning_rate:g} on the last {tokens} "
         "tokens of the longest training reviews, with training.clipnorm and without: loss and gradient "
         "norm per step (reports/clipping/)",
     )
-    figures = evidence.clipping
     if not figures:
         return make({}, UNMEASURED, "the clipping experiment did not run")
     clipnorm = float(number(figures.get("clipnorm")) or 0.0)

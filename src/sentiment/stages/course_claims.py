@@ -101,7 +101,10 @@ def run_clipping(
     steps = clipping.clipping_experiment(
         arrays["x_train"], arrays["y_train"], params.claims.clipping, params.training.clipnorm, params.seed
     )
-    return steps, clipping.summary(steps, params.training.clipnorm)
+    figures = clipping.summary(steps, params.training.clipnorm)
+    # what the network read: the sequences may be narrower than `tokens`
+    figures["tokens"] = min(params.claims.clipping.tokens, int(arrays["x_train"].shape[1]))
+    return steps, figures
 
 
 def _context(workspace: Workspace, evidence: Evidence) -> list[str]:
