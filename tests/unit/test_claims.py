@@ -288,3 +288,21 @@ def test_the_claims_section_may_not_be_left_out(params_data: dict[str, Any]) -> 
     del params_data["claims"]["clipping"]
     with pytest.raises(ConfigError, match="claims: missing key 'clipping'"):
         params_from_mapping(params_data)
+
+
+def test_the_embedding_of_the_variant_best_on_validation_decides(project_config: Params) -> None:
+    # rnn's neighbours are of the other polarity; bilstm's, the best on validation, are right
+    neighbours = {**NEIGHBOURS, "rnn": {"great": ["dreadful", "poor"], "awful": ["superb", "fine"]}}
+    claim = by_id(evaluate_claims(evidence_of(project_config, neighbours=neighbours), project_config.claims))[
+        "embedding_groups_similar_words"
+    ]
+    assert claim.verdict == HOLDS and claim.reason.startswith("bilstm (best on validation): 4 of 4")
+    assert claim.numbers["rnn_same_polarity_share"] == 0.0
+    metrics = holding_metrics()
+    metrics["rnn"]["validation"]["accuracy"] = 0.95
+    claim = by_id(
+        evaluate_claims(
+            evidence_of(project_config, neighbours=neighbours, metrics=metrics), project_config.claims
+        )
+    )["embedding_groups_similar_words"]
+    assert claim.verdict == FAILS and claim.reason.startswith("rnn (best on validation)")

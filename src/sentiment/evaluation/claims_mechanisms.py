@@ -83,38 +83,48 @@ def word_order(evidence: Evidence, config: ClaimsConfig) -> Claim:
     return make(numbers, HOLDS if reads and blind else FAILS, reason)
 
 
+def _agreement(evidence: Evidence, variant: str) -> tuple[int, int]:
+    """(neighbours of the probe words that share the probe word's polarity, neighbours counted)."""
+    same = total = 0
+    for probe, words in evidence.neighbours[variant].items():
+        side = number(evidence.polarity.get(probe))
+        if not side:  # unknown or without a lean: nothing to agree with
+            continue
+        total += len(words)
+        same += sum((number(evidence.polarity.get(word)) or 0.0) * side > 0 for word in words)
+    return same, total
+
+
 def embedding_neighbours(evidence: Evidence, config: ClaimsConfig) -> Claim:
     make = claim_maker(
         "embedding_groups_similar_words",
         '"These models learn to represent words in a way that similar words have similar vector '
         'representations"',
-        "share of the probe words' nearest neighbours (cosine, each variant's embedding) that lean to the "
-        "probe word's side in the training reviews (log odds of a positive review holding the word)",
+        "share of the probe words' nearest neighbours (cosine) in the embedding of the variant best on "
+        "validation that lean to the probe word's side in the training reviews (log odds of a positive "
+        "review holding the word); every variant's share beside it",
     )
-    numbers: Numbers = {}
-    agreeing = counted = 0
-    for variant in sorted(evidence.neighbours):
-        same = total = 0
-        for probe, words in evidence.neighbours[variant].items():
-            side = number(evidence.polarity.get(probe))
-            if not side:  # unknown or without a lean: nothing to agree with
-                continue
-            for word in words:
-                total += 1
-                same += (number(evidence.polarity.get(word)) or 0.0) * side > 0
-        if total:
-            numbers[f"{variant}_same_polarity_share"] = same / total
-            agreeing, counted = agreeing + same, counted + total
-    if not counted:
-        return make({}, UNMEASURED, "no neighbours of a probe word with a polarity in the training reviews "
-                    "(diagnostics.probe_words, reports/embeddings/)")  # fmt: skip
-    share = agreeing / counted
-    numbers.update({"same_polarity_share": share, "neighbours_counted": counted})
+    counts = {variant: _agreement(evidence, variant) for variant in sorted(evidence.neighbours)}
+    counts = {variant: found for variant, found in counts.items() if found[1]}
+    numbers: Numbers = {
+        f"{variant}_same_polarity_share": same / total for variant, (same, total) in counts.items()
+    }
+    # an embedding that learned nothing (a model at chance) says little about embeddings: the best one decides
+    ranked = [variant for variant in counts if metric(evidence, variant, "validation") is not None]
+    if not ranked:
+        reason = (
+            "no variant with validation metrics has neighbours of a probe word with a polarity in the "
+            "training reviews (diagnostics.probe_words, reports/embeddings/)"
+        )
+        return make(numbers, UNMEASURED, reason)
+    best = max(ranked, key=lambda variant: (metric(evidence, variant, "validation") or 0.0, variant))
+    same, total = counts[best]
+    numbers.update({"same_polarity_share": same / total, "neighbours_counted": total})
     reason = (
-        f"{agreeing} of {counted} neighbours ({share:.1%}) share the probe word's polarity, over "
-        f"{len(numbers) - 2} variants (similar words together: {config.same_polarity:.0%} or more)"
+        f"{best} (best on validation): {same} of {total} neighbours ({same / total:.1%}) share the probe "
+        f"word's polarity (similar words together: {config.same_polarity:.0%} or more)"
     )
-    return make(numbers, HOLDS if share >= config.same_polarity else FAILS, reason)
+    return make(numbers, HOLDS if same / total >= config.same_polarity else FAILS, reason)
 
 
 def clipping(evidence: Evidence, config: ClaimsConfig) -> Claim:
