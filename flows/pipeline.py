@@ -1,5 +1,6 @@
 """The whole pipeline as one Prefect flow: data, preprocessing and validation (the preprocessing flow),
-training and evaluation of every variant (the training flow), registration: dvc.yaml's stages in order.
+training and evaluation of every variant (the training flow), registration, the course's claims
+checked on the trained models: dvc.yaml's stages in order.
 
 DVC decides, stage by stage, what runs (`sentiment.orchestration.dvc_stages.run_stage`), so after a run
 `dvc status` reports the pipeline up to date, and a run with nothing changed recomputes nothing. One
@@ -77,7 +78,10 @@ def pipeline(
                 )
             )
             outcomes["register"] = tasks.stage(workspace, "register", environment)
+            # after registering: a report, it never holds up the registry
+            outcomes["claims"] = tasks.stage(workspace, "claims", environment)
             tasks.publish_model_comparison(workspace, outcomes)
+            tasks.publish_course_claims(workspace)
     return outcomes
 
 

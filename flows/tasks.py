@@ -98,3 +98,15 @@ def publish_model_comparison(workspace: Workspace, outcomes: dict[str, str]) -> 
         description="What each dvc.yaml stage did in this run (DVC decides)",
     )
     return rows
+
+
+@task(name="course-claims", cache_policy=NO_CACHE)
+def publish_course_claims(workspace: Workspace) -> str:
+    """The course's claims checked on this run (reports/course_claims.md) as a Markdown artifact."""
+    return str(
+        create_markdown_artifact(
+            key="course-claims",
+            markdown=run_report.claims_markdown(workspace),
+            description="Which claims of the course notes hold on this run's models",
+        )
+    )

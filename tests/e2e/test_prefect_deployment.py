@@ -142,11 +142,15 @@ def test_a_triggered_run_completes_tracks_its_models_and_leaves_dvc_up_to_date(d
     flow_run = deployed.wait(flow_run_id)
     assert flow_run.state.is_completed(), flow_run.state.message
 
-    runs = mlflow_runs(deployed.root, f"prefect-{flow_run_id}")
+    tracked = mlflow_runs(deployed.root, f"prefect-{flow_run_id}")
+    runs = [run for run in tracked if "variant" in run.data.tags]  # the models' runs
     assert {run.data.tags["variant"]: run.info.status for run in runs} == {
         "rnn": "FINISHED",
         "baseline": "FINISHED",
     }
+    # and the course's claims, checked on them, in a run of their own
+    (claims_run,) = [run for run in tracked if run.data.tags.get("report") == "course-claims"]
+    assert claims_run.info.status == "FINISHED"
     assert dvc_status(deployed.root) == UP_TO_DATE
     ((version, run_id, aliases),) = registry_versions(deployed.root)
     assert aliases == ("champion",)
@@ -167,6 +171,9 @@ def test_a_triggered_run_completes_tracks_its_models_and_leaves_dvc_up_to_date(d
     )
     stages_table = {row["stage"]: row["outcome"] for row in json.loads(published["pipeline-stages"].data)}
     assert stages_table["train@rnn"] == "ran" and stages_table["register"] == "ran"
+    assert stages_table["claims"] == "ran"
+    claims = published["course-claims"].data
+    assert "What the course claims, checked on this run" in claims and claims_run.info.run_id[:8] in claims
 
 
 def training_processes(worker: subprocess.Popen[bytes]) -> list[psutil.Process]:

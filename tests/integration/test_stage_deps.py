@@ -52,7 +52,8 @@ def stage_imports(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[
         "pretrain",
         f"train@{VARIANT}",
     ]
-    imports = {stage: run_stage_importing(root, stage) for stage in [*order, BASELINE, "register"]}
+    stages = [*order, BASELINE, "register", "claims"]
+    imports = {stage: run_stage_importing(root, stage) for stage in stages}
     return root, imports
 
 
@@ -96,6 +97,7 @@ def test_dvc_outputs_are_the_workspace_paths(stage_imports: tuple[Path, dict[str
             workspace.validation_gate,
         },
         "register": {workspace.registry_report},
+        "claims": {workspace.claims_report, workspace.claims_metrics, workspace.clipping_dir},
     }
     for name in (VARIANT, BASELINE):
         files = {workspace.model_file(name), workspace.metrics_file(name), workspace.run_record(name)}

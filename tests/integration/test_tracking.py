@@ -101,6 +101,8 @@ def test_metrics_are_flattened_without_missing_values() -> None:
         {"test": {"accuracy": 0.9, "roc_auc": float("nan")}, "gradients": {"x": None}}
     )
     assert flat == {"test_accuracy": 0.9}
+    nested = tracking.finite_metrics({"test": {"accuracy_by_length": {"1-100": 0.8, "401-inf": None}}})
+    assert nested == {"test_accuracy_by_length_1-100": 0.8}
 
 
 def test_an_unreachable_tracking_server_is_named(

@@ -19,13 +19,13 @@ import pytest
 from conftest import SMALL_OVERRIDES, merged, project_params, run_command, write_params
 from sentiment import cli
 from sentiment.config.workspace import Workspace
+from sentiment.evaluation import buckets, word_order
 from sentiment.evaluation import metrics as evaluation
-from sentiment.evaluation import word_order
 from sentiment.stages import model_training, readers
 from sentiment.stages import preprocessing as preprocessing_stages
 from sentiment.stages import raw as raw_stages
 from sentiment.tracking.lineage import PIPELINE_RUN_VARIABLE
-from sentiment.tracking.runs import TRACKING_URI_VARIABLE
+from sentiment.tracking.runs import TRACKING_URI_VARIABLE, finite_metrics
 from support.training import (
     PROBE_WORDS,
     load_logged_model,
@@ -72,9 +72,19 @@ def outputs_of(workspace: Workspace, name: str) -> dict[str, Path]:
             "run": outputs.run_record, "embeddings": outputs.embeddings_dir or Path()}  # fmt: skip
 
 
-def check_reports_agree_with(probabilities: np.ndarray, labels: np.ndarray, files: dict[str, Path]) -> None:
+def check_reports_agree_with(
+    probabilities: np.ndarray, labels: np.ndarray, files: dict[str, Path], lengths: np.ndarray | None = None,
+    bounds: tuple[int, ...] = (),
+) -> None:  # fmt: skip
+    """The test metrics are the model's own predictions scored; `lengths`: those of the test reviews, for
+    the accuracy by length bucket a network's stage records (the baseline's records none)."""
     metrics = read_json(files["metrics"])
     shuffled = metrics["test"].pop(word_order.SHUFFLED_METRIC)  # on other inputs: the words shuffled
+    by_length = metrics["test"].pop(buckets.LENGTH_METRIC, None)
+    if lengths is None:
+        assert by_length is None
+    else:
+        assert by_length == pytest.approx(buckets.accuracy_by_bucket(labels, probabilities, lengths, bounds))
     assert metrics["test"] == pytest.approx(evaluation.binary_metrics(labels, probabilities), abs=1e-6)
     assert 0 <= shuffled <= 1
     confusion = pd.read_csv(files["plots"] / "confusion.csv")
@@ -101,8 +111,10 @@ def check_mlflow_run(workspace: Workspace, name: str, files: dict[str, Path]) ->
     assert params["seed"] == str(workspace.params.seed)
     assert params["vocabulary.num_words"] == "400" and params["sequences.max_len"] == "40"
     metrics = read_json(files["metrics"])
-    for key, value in metrics["test"].items():
-        assert run.data.metrics[f"test_{key}"] == pytest.approx(value)
+    for key, value in finite_metrics(
+        {"test": metrics["test"]}
+    ).items():  # by length: test_accuracy_by_length_*
+        assert run.data.metrics[key] == pytest.approx(value)
     # how the validation split was drawn: synthetic reviews have no movie, so at random
     assert (
         metrics["validation_split"] == "random" == str(readers.read_sequences(workspace)["validation_split"])
@@ -125,7 +137,8 @@ def test_each_variant_trains_and_logs_a_complete_run(trained_workspace: Workspac
 
     model = keras.saving.load_model(model_file)
     probabilities = np.asarray(model.predict(arrays["x_test"], verbose=0), dtype=np.float64).reshape(-1)
-    check_reports_agree_with(probabilities, arrays["y_test"], files)
+    bounds = workspace.params.diagnostics.length_buckets
+    check_reports_agree_with(probabilities, arrays["y_test"], files, arrays["lengths_test"], bounds)
 
     metrics = read_json(files["metrics"])
     history = pd.read_csv(files["plots"] / "learning_curves.csv")

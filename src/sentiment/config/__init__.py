@@ -1,10 +1,11 @@
 """Typed params (frozen config objects, strict loader) and the Workspace that owns every path.
 
 Every section of params.yaml maps onto a frozen dataclass; callers import them from `sentiment.config`.
-The sections live in modules of their own (`sections`, `validation_sections`) to keep files small;
-`schema` holds the strict loader's rules (types, ranges and formats, required keys).
+The sections live in modules of their own (`sections`, `validation_sections`, `claims_section`) to
+keep files small; `schema` holds the strict loader's rules (types, ranges and formats, required keys).
 """
 
+from sentiment.config.claims_section import ClaimsConfig, ClaimVariantsConfig, ClippingConfig
 from sentiment.config.loader import (
     DEFAULT_PARAMS_FILE,
     CleaningConfig,
@@ -46,7 +47,10 @@ __all__ = [
     "DEFAULT_PARAMS_FILE",
     "NO_RECURRENCE",
     "BaselineConfig",
+    "ClaimVariantsConfig",
+    "ClaimsConfig",
     "CleaningConfig",
+    "ClippingConfig",
     "ConfigError",
     "DiagnosticsConfig",
     "EmbeddingStorage",

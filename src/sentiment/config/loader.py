@@ -14,6 +14,7 @@ from typing import Annotated, Any, Literal
 
 import yaml
 
+from sentiment.config.claims_section import ClaimsConfig
 from sentiment.config.schema import NonEmpty, Pattern, Range, RelativePath, Word, build, convert
 from sentiment.config.sections import (
     BaselineConfig,
@@ -129,6 +130,7 @@ class Params:
     training: TrainingConfig
     baseline: BaselineConfig
     diagnostics: DiagnosticsConfig
+    claims: ClaimsConfig
 
     def __post_init__(self) -> None:
         # The pretrained vectors fill the word table row for row: their size must be the table's.

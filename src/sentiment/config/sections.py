@@ -166,6 +166,8 @@ class DiagnosticsConfig:
     the end of the review; `gradient_distance` is the far distance whose norm is compared to distance 1.
     `probe_words` get their `neighbours` nearest words by cosine in the learned embedding, and the
     projector export holds the `projector_words` most frequent words (0: the whole vocabulary).
+    `length_buckets` are the upper bounds, in tokens, of the review lengths whose test accuracy is
+    reported apart (`evaluation.buckets`; [100, 200] gives 1-100, 101-200 and 201 or more).
     """
 
     gradient_reviews: Positive
@@ -173,6 +175,12 @@ class DiagnosticsConfig:
     probe_words: tuple[Word, ...]
     neighbours: Positive
     projector_words: Count
+    length_buckets: tuple[Positive, ...] = ()
+
+    def __post_init__(self) -> None:
+        bounds = list(self.length_buckets)
+        if bounds != sorted(set(bounds)):
+            raise ConfigError(f"length_buckets: expected strictly increasing lengths, got {bounds}")
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,8 @@ _LOCAL_ARTIFACTS = "mlruns"
 _VALIDATION_GATE = "passed.json"
 _REGISTRY_REPORT = "registry.json"
 _PRETRAINING_REPORT = "pretraining.json"
+_CLAIMS_REPORT = "course_claims"  # .md (the table) and .json (a DVC metric)
+_CLIPPING_DIR = "clipping"
 
 
 @dataclass(frozen=True)
@@ -121,6 +123,20 @@ class Workspace:
     @property
     def registry_report(self) -> Path:
         return self.reports_dir / _REGISTRY_REPORT
+
+    # The course's claims (stage claims): the report, its metric, and the clipping experiment's files.
+    @property
+    def claims_report(self) -> Path:
+        return self.reports_dir / f"{_CLAIMS_REPORT}.md"
+
+    @property
+    def claims_metrics(self) -> Path:
+        return self.reports_dir / f"{_CLAIMS_REPORT}.json"
+
+    @property
+    def clipping_dir(self) -> Path:
+        """clipping.csv (loss and gradient norm per step) and clipping.png."""
+        return self.reports_dir / _CLIPPING_DIR
 
     # Bookkeeping.
     @property

@@ -1,4 +1,5 @@
-"""PNG figures of one model's evaluation: learning curves, ROC curve, confusion matrix, gradient norms.
+"""PNG figures of one model's evaluation (learning curves, ROC curve, confusion matrix, gradient norms)
+and of the clipping experiment.
 
 The figures are drawn from the same tables that DVC plots and MLflow receive as data, so an image
 never shows something the data files do not hold. Figures are made as `matplotlib.figure.Figure`
@@ -8,6 +9,7 @@ objects, without pyplot: no global backend to choose, no display, nothing left o
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -85,4 +87,47 @@ def gradient_norms(table: pd.DataFrame, title: str, target: Path) -> Path:
     axes.set_ylabel("mean ‖∂loss/∂embedding‖ (log scale)")
     axes.set_title(f"{title}: gradient reaching each token")
     axes.grid(alpha=0.3, which="both")
+    return _save(figure, target)
+
+
+def _top_marks(axes: Any, steps: pd.Series, values: pd.Series, colour: str, label: str) -> None:
+    """Steps whose value is not finite, marked with a cross at the top of the finite ones."""
+    finite = values[np.isfinite(values.to_numpy())]
+    lost = steps[~np.isfinite(values.to_numpy())]
+    if len(lost):
+        top = float(finite.max()) if len(finite) else 1.0
+        axes.scatter(lost, [top] * len(lost), marker="x", color=colour, label=f"{label}: not finite")
+
+
+def clipping_steps(steps: pd.DataFrame, clipnorm: float, target: Path) -> Path:
+    """Loss and gradient norm per step, with and without clipping (`modeling.clipping`), log scale;
+    a step whose value is no longer finite is marked with a cross at the top."""
+    figure = Figure(figsize=(11.0, 4.5))
+    loss_axes, norm_axes = figure.subplots(1, 2)
+    settings = (
+        (False, "without clipping", "tab:red", "s", 9),
+        (True, f"clipnorm {clipnorm:g}", "tab:blue", "o", 5),
+    )
+    for clipped, label, colour, marker, size in settings:
+        rows = steps[steps["clipped"] == clipped]
+        for axes, column in ((loss_axes, "loss"), (norm_axes, "gradient_norm")):
+            finite = rows[np.isfinite(rows[column].to_numpy())]
+            axes.semilogy(finite["step"], finite[column], marker=marker, markersize=size, color=colour,
+                          fillstyle="none" if not clipped else "full", label=label)  # fmt: skip
+            _top_marks(axes, rows["step"], rows[column], colour, label)
+        if clipped:
+            norm_axes.semilogy(
+                rows["step"], rows["applied_norm"], marker=".", linestyle="--", color="tab:green",
+                label=f"{label}: applied (largest per weight)",
+            )  # fmt: skip
+    norm_axes.axhline(clipnorm, color="grey", linestyle=":", label="clipnorm")
+    for axes, name in ((loss_axes, "loss"), (norm_axes, "gradient norm, as computed")):
+        axes.set_xlabel("training step (plain SGD)")
+        axes.set_ylabel(f"{name} (log scale)")
+        axes.xaxis.get_major_locator().set_params(integer=True)
+        axes.grid(alpha=0.3, which="both")
+        axes.legend(fontsize="small", loc="best")
+    figure.suptitle(
+        "Exploding gradients: a SimpleRNN with large recurrent weights, with and without clipping"
+    )
     return _save(figure, target)

@@ -5,12 +5,14 @@ read from the stages' JSON reports.
 - one table row per trained model: its validation and test metrics (the test accuracy also on the
   reviews with their words shuffled), a link to its MLflow run (never with credentials), and the
   registry's decision for it (the registered version, champion or challenger);
-- which stages ran, were restored from DVC's run cache, or were already up to date.
+- which stages ran, were restored from DVC's run cache, or were already up to date;
+- the course's claims, checked on this run (the claims stage's reports/course_claims.md).
 """
 
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -23,6 +25,7 @@ from sentiment.tracking import uris
 # Metrics shown per split, in this order, when the training reports them; shuffled_accuracy (test
 # only) is the accuracy on the reviews with their words shuffled, beside the accuracy.
 SHOWN_METRICS = ("accuracy", "shuffled_accuracy", "loss", "roc_auc", "precision", "recall", "f1")
+IMAGE = re.compile(r"!\[([^\]]*)\]\(([^)\s]+)\)")  # a Markdown image: ![text](path)
 LOCAL_MLFLOW_UI = uris.LOCAL_MLFLOW_UI  # where `mlflow ui` serves a local store by default
 
 
@@ -144,3 +147,15 @@ def model_comparison(workspace: Workspace) -> tuple[list[dict[str, str]], Any]:
     runs = {name: _report(workspace.run_record(name)) or {} for name in models}
     registry = _report(workspace.registry_report)
     return variant_rows(metrics, runs, registry), registry
+
+
+def claims_markdown(workspace: Workspace) -> str:
+    """The claims stage's report (a table of the course's claims and their verdicts), or why there is none."""
+    path = workspace.claims_report
+    if not path.is_file():
+        return "The claims stage has not written its report (reports/course_claims.md) yet."
+    # an image's link is relative to the report, a file the Prefect UI cannot show: named instead
+    shown = workspace.shown(path.parent)
+    return uris.redacted(
+        IMAGE.sub(lambda image: f"{image[1]}: `{shown}/{image[2]}`", path.read_text(encoding="utf-8"))
+    )

@@ -23,6 +23,7 @@ STAGES: dict[str, str] = {
     "pretrain": "sentiment.stages.pretraining:pretrain",
     "baseline": "sentiment.stages.model_training:baseline",
     "register": "sentiment.stages.model_registry:register",
+    "claims": "sentiment.stages.course_claims:claims",
 }
 # Stages run once per model variant: `sentiment stage train --variant NAME` (dvc.yaml's train@NAME).
 VARIANT_STAGES: dict[str, str] = {"train": "sentiment.stages.model_training:train"}

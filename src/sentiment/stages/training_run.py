@@ -25,8 +25,8 @@ from sentiment.core.files import write_json, write_text
 from sentiment.data.sequences import SPLITS
 from sentiment.data.splits import SPLIT_KEY, recorded_method
 from sentiment.data.vocabulary import Vocabulary
+from sentiment.evaluation import buckets, word_order
 from sentiment.evaluation import metrics as evaluation
-from sentiment.evaluation import word_order
 from sentiment.evaluation.outputs import (
     ModelOutputs,
     staged,
@@ -199,9 +199,15 @@ def train_variant(
             lambda tokens: predict_probabilities(served, tokens), arrays["x_validation"], arrays["x_test"],
             word_order.shuffle_tokens(arrays["x_test"], params.seed),
         )  # fmt: skip
-        metrics: dict[str, dict[str, float]] = {
+        by_length = buckets.accuracy_by_bucket(
+            arrays["y_test"], predictions.test, arrays["lengths_test"], params.diagnostics.length_buckets
+        )  # for the claims stage: the simple RNN against the gated cells on long reviews
+        metrics: dict[str, dict[str, Any]] = {
             "validation": _validation_metrics(arrays["y_validation"], predictions.validation),
-            "test": _test_metrics(files.plots_dir, name, arrays["y_test"], predictions),
+            "test": {
+                **_test_metrics(files.plots_dir, name, arrays["y_test"], predictions),
+                buckets.LENGTH_METRIC: by_length,
+            },
             "training": {
                 "epochs_run": trained.epochs_run,
                 "best_epoch": trained.best_epoch,
@@ -294,7 +300,7 @@ def _log_and_publish(
     workspace: Workspace,
     run: mlflow.ActiveRun,
     lineage: Lineage,
-    metrics: Mapping[str, Mapping[str, float | None]],
+    metrics: Mapping[str, Mapping[str, Any]],
     model_uri: str,
 ) -> None:
     """Log the metrics and staged files to the run, write the run record, then publish every file."""

@@ -104,14 +104,18 @@ def run_parameters(params: Params, model: Mapping[str, Any]) -> dict[str, Any]:
     return settings
 
 
-def finite_metrics(sections: Mapping[str, Mapping[str, float | None]]) -> dict[str, float]:
-    """{"test": {"accuracy": ...}} -> {"test_accuracy": ...}; missing and NaN values are left out."""
-    return {
-        f"{section}_{name}": float(value)
-        for section, values in sections.items()
-        for name, value in values.items()
-        if value is not None and math.isfinite(value)
-    }
+def finite_metrics(sections: Mapping[str, Mapping[str, Any]]) -> dict[str, float]:
+    """{"test": {"accuracy": ...}} -> {"test_accuracy": ...}; a nested mapping's keys joined the same way
+    ({"test": {"accuracy_by_length": {"1-100": ...}}} -> "test_accuracy_by_length_1-100"); missing and
+    NaN values are left out."""
+    flat: dict[str, float] = {}
+    for section, values in sections.items():
+        for name, value in values.items():
+            if isinstance(value, Mapping):
+                flat.update(finite_metrics({f"{section}_{name}": value}))
+            elif value is not None and math.isfinite(value):
+                flat[f"{section}_{name}"] = float(value)
+    return flat
 
 
 def _is_local(uri: str) -> bool:
