@@ -46,25 +46,31 @@ def _words(text: str) -> list[str]:
     return clean_text(text, CleaningConfig()).split()
 
 
-def test_the_verdict_is_the_last_adjective_at_its_recorded_distance_within_the_ranges() -> None:
+def test_the_verdict_is_at_its_recorded_distance_within_the_ranges_and_only_quotes_follow_it() -> None:
     config = SyntheticConfig()
     table = synthetic_reviews(400, 0.3, seed=5, config=config)
     short, long = config.short_distance, config.long_distance
+    quoted = 0
     for text, label, distance in zip(table["text"], table["label"], table[DISTANCE_COLUMN], strict=True):
         words = _words(text)
-        positions = [index for index, word in enumerate(words) if word in ADJECTIVES]
-        assert len(words) - positions[-1] == distance  # 1: the last word
-        assert (words[positions[-1]] in POSITIVE) == bool(label)
+        verdict = len(words) - distance  # distance 1: the last word
+        assert (words[verdict] in POSITIVE) == bool(label) and words[verdict] in ADJECTIVES
         assert short[0] <= distance <= short[1] or long[0] <= distance <= long[1]
-    far = (table[DISTANCE_COLUMN] >= long[0]).mean()
-    assert abs(far - config.long_share) < 0.1
+        # every adjective after the verdict is someone else's: "... said it was dull"
+        later = [index for index in range(verdict + 1, len(words)) if words[index] in ADJECTIVES]
+        assert all(words[index - 2 : index] == ["it", "was"] for index in later)
+        assert all(words[index - 3] in {"said", "thought", "me"} for index in later)
+        quoted += bool(later)
+    assert abs((table[DISTANCE_COLUMN] >= long[0]).mean() - config.long_share) < 0.1
+    assert quoted > len(table) * config.long_share / 2  # most long-range reviews hold a quote
 
 
 def test_turn_pairs_hold_the_same_words_in_both_classes() -> None:
-    table = synthetic_reviews(400, 0.3, seed=6)
+    config = SyntheticConfig(quote_share=0.0)  # no quotes: a turn review holds exactly two adjectives
+    table = synthetic_reviews(400, 0.3, seed=6, config=config)
     bags = table["text"].map(lambda text: tuple(sorted(_words(text))))
     turns = table["text"].map(lambda text: sum(word in ADJECTIVES for word in _words(text)) == 2)
-    assert abs(turns.mean() - SyntheticConfig().turn_share) < 0.1
+    assert abs(turns.mean() - config.turn_share) < 0.1
     for split, part in table[turns].groupby("split"):
         by_bag = part.groupby(bags[part.index])["label"].agg(sorted)
         # each bag of words is a pair, one review per label: the words alone cannot tell them apart

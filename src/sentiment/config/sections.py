@@ -132,12 +132,13 @@ class PretrainingConfig:
 @dataclass(frozen=True)
 class SyntheticTrainingConfig:
     """The demo's training profile (params.yaml `training.synthetic`): on the synthetic reviews (whose
-    sequences carry verdict distances) these replace `training`'s epochs, learning rate and patience,
+    sequences carry verdict distances) these replace `training`'s epochs, learning rate, patience and batch size,
     so that the gated cells learn the long-range verdicts in a few minutes; real reviews never use it."""
 
-    epochs: Positive = 8
-    learning_rate: PositiveNumber = 5e-3
+    epochs: Positive = 6
+    learning_rate: PositiveNumber = 2e-3
     early_stopping_patience: Count = 2
+    batch_size: Positive = 32
 
 
 @dataclass(frozen=True)
@@ -165,6 +166,8 @@ class SyntheticConfig:
     with both bounds included: `long_share` of the reviews have theirs in `long_distance`, the rest in
     `short_distance`. `turn_share` of them are turn pairs (a first opinion, `gap` filler words, then the
     opposite verdict: the two reviews of a pair hold the same words), the rest plain (the verdict alone).
+    After the verdict, `quote_share` of the filler sentences are someone else's opinion ("my friend said
+    it was dull"): the same adjectives, which do not count.
     """
 
     short_distance: tuple[Positive, ...] = (3, 10)
@@ -172,6 +175,7 @@ class SyntheticConfig:
     long_share: Share = 0.5
     turn_share: Share = 0.7
     gap: tuple[Positive, ...] = (3, 12)
+    quote_share: Share = 0.3
 
     def __post_init__(self) -> None:
         for name in ("short_distance", "long_distance", "gap"):

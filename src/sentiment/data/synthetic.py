@@ -65,6 +65,11 @@ SLOTS = {
     "genre": ("crime", "war", "comedy", "western", "science fiction"),
     "language": ("French", "Spanish", "German", "Italian", "Japanese"),
 }
+# Someone else's opinion, in the filler after the verdict: the same adjectives, which do not count. A
+# gated cell shuts its input to them (it reads who speaks); a simple RNN must take them in, and they
+# wash out the verdict it carries over a long distance.
+QUOTES = ("my friend said it was {adjective}", "the critic next to me thought it was {adjective}",
+          "my brother told me it was {adjective}")  # fmt: skip
 # The second word of the unlabeled reviews' seed (the labeled ones use the seed alone).
 UNLABELED_STREAM = 1
 PLAIN, TURN = "plain", "turn"
@@ -91,9 +96,20 @@ def _fill(template: str, generator: np.random.Generator) -> str:
     return template.format(**values)
 
 
-def _filler_words(generator: np.random.Generator, count: int) -> list[str]:
+def _filler_words(generator: np.random.Generator, count: int, quote_share: float = 0.0) -> list[str]:
+    """`count` words of filler sentences, `quote_share` of them someone else's opinion (whole ones
+    only: a quote cut short would leave a bare adjective). Never the first: what follows the verdict
+    then reads as what follows a turn review's first opinion, so no word triple tells them apart."""
     words: list[str] = []
     while len(words) < count:
+        if words and generator.random() < quote_share:
+            adjectives = POSITIVE if generator.random() < 0.5 else NEGATIVE
+            quote = QUOTES[generator.integers(len(QUOTES))].format(
+                adjective=adjectives[generator.integers(len(adjectives))]
+            )
+            if len(words) + len(quote.split()) <= count:
+                words += quote.split()
+                continue
         words += _fill(FILLER[generator.integers(len(FILLER))], generator).split()
     return words[:count]
 
@@ -119,7 +135,7 @@ def _plan(generator: np.random.Generator, config: SyntheticConfig, kind: str) ->
         gap=_sentence(_filler_words(generator, gap_words)),
         last=OPINIONS[generator.integers(len(OPINIONS))],
         marker=LAST[generator.integers(len(LAST))],
-        tail=_sentence(_filler_words(generator, distance - 1)),
+        tail=_sentence(_filler_words(generator, distance - 1, config.quote_share)),
         positive=POSITIVE[generator.integers(len(POSITIVE))],
         negative=NEGATIVE[generator.integers(len(NEGATIVE))],
     )

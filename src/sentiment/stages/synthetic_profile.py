@@ -22,14 +22,14 @@ def is_synthetic(arrays: Mapping[str, np.ndarray]) -> bool:
 
 
 def training_config(params: Params, arrays: Mapping[str, np.ndarray]) -> TrainingConfig:
-    """params.yaml `training`, with its `synthetic` profile's epochs, learning rate and patience where
+    """params.yaml `training`, with its `synthetic` profile's epochs, learning rate, patience and batch size where
     the sequences are the synthetic reviews' (they record verdict distances; real reviews never do)."""
     if not is_synthetic(arrays):
         return params.training
     profile = params.training.synthetic
     return replace(
         params.training, epochs=profile.epochs, learning_rate=profile.learning_rate,
-        early_stopping_patience=profile.early_stopping_patience,
+        early_stopping_patience=profile.early_stopping_patience, batch_size=profile.batch_size,
     )  # fmt: skip
 
 
