@@ -46,7 +46,7 @@ def _words(text: str) -> list[str]:
     return clean_text(text, CleaningConfig()).split()
 
 
-def test_the_verdict_is_at_its_recorded_distance_within_the_ranges_and_only_quotes_follow_it() -> None:
+def test_the_verdict_is_at_its_recorded_distance_and_only_opinions_that_do_not_count_follow_it() -> None:
     config = SyntheticConfig()
     table = synthetic_reviews(400, 0.3, seed=5, config=config)
     short, long = config.short_distance, config.long_distance
@@ -56,10 +56,16 @@ def test_the_verdict_is_at_its_recorded_distance_within_the_ranges_and_only_quot
         verdict = len(words) - distance  # distance 1: the last word
         assert (words[verdict] in POSITIVE) == bool(label) and words[verdict] in ADJECTIVES
         assert short[0] <= distance <= short[1] or long[0] <= distance <= long[1]
-        # every adjective after the verdict is someone else's: "... said it was dull"
+        # every adjective after the verdict is someone else's ("... said it was dull") or the first
+        # impression of a far turn review ("at first I found it dull"), after a verdict "in the end"
         later = [index for index in range(verdict + 1, len(words)) if words[index] in ADJECTIVES]
-        assert all(words[index - 2 : index] == ["it", "was"] for index in later)
-        assert all(words[index - 3] in {"said", "thought", "me"} for index in later)
+        for index in later:
+            quote = words[index - 2 : index] == ["it", "was"] and words[index - 3] in {
+                "said",
+                "thought",
+                "me",
+            }
+            assert quote or {"first", "early"} & set(words[index - 7 : index]), " ".join(words)
         quoted += bool(later)
     assert abs((table[DISTANCE_COLUMN] >= long[0]).mean() - config.long_share) < 0.1
     assert quoted > len(table) * config.long_share / 2  # most long-range reviews hold a quote

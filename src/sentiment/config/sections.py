@@ -132,10 +132,11 @@ class PretrainingConfig:
 @dataclass(frozen=True)
 class SyntheticTrainingConfig:
     """The demo's training profile (params.yaml `training.synthetic`): on the synthetic reviews (whose
-    sequences carry verdict distances) these replace `training`'s epochs, learning rate, patience and batch size,
-    so that the gated cells learn the long-range verdicts in a few minutes; real reviews never use it."""
+    sequences carry verdict distances) these replace `training`'s epochs, learning rate, patience and
+    batch size, so that the gated cells learn the long-range verdicts in a few minutes; real reviews
+    never use it."""
 
-    epochs: Positive = 6
+    epochs: Positive = 4
     learning_rate: PositiveNumber = 2e-3
     early_stopping_patience: Count = 2
     batch_size: Positive = 32
@@ -171,11 +172,11 @@ class SyntheticConfig:
     """
 
     short_distance: tuple[Positive, ...] = (3, 10)
-    long_distance: tuple[Positive, ...] = (40, 120)
-    long_share: Share = 0.5
+    long_distance: tuple[Positive, ...] = (20, 100)
+    long_share: Share = 0.6
     turn_share: Share = 0.7
     gap: tuple[Positive, ...] = (3, 12)
-    quote_share: Share = 0.3
+    quote_share: Share = 0.5
 
     def __post_init__(self) -> None:
         for name in ("short_distance", "long_distance", "gap"):

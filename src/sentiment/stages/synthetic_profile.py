@@ -22,8 +22,9 @@ def is_synthetic(arrays: Mapping[str, np.ndarray]) -> bool:
 
 
 def training_config(params: Params, arrays: Mapping[str, np.ndarray]) -> TrainingConfig:
-    """params.yaml `training`, with its `synthetic` profile's epochs, learning rate, patience and batch size where
-    the sequences are the synthetic reviews' (they record verdict distances; real reviews never do)."""
+    """params.yaml `training`, with its `synthetic` profile's epochs, learning rate, patience and batch
+    size where the sequences are the synthetic reviews' (they record verdict distances; real reviews
+    never do)."""
     if not is_synthetic(arrays):
         return params.training
     profile = params.training.synthetic
