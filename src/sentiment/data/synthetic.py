@@ -86,7 +86,6 @@ class Plan:
     gap: str
     last: str
     marker: str
-    inside: str  # a far turn review's filler between its verdict and its first opinion ("" otherwise)
     tail: str
     positive: str
     negative: str
@@ -125,49 +124,33 @@ def _sentence(words: list[str]) -> str:
 
 
 def _plan(generator: np.random.Generator, config: SyntheticConfig, kind: str) -> Plan:
-    far = bool(generator.random() < config.long_share)
-    low, high = config.long_distance if far else config.short_distance
+    low, high = config.long_distance if generator.random() < config.long_share else config.short_distance
     distance = int(generator.integers(low, high + 1))
     gap_words = int(generator.integers(config.gap[0], config.gap[1] + 1))
     lead = generator.integers(0, 2)
-    first = f"{FIRST[generator.integers(len(FIRST))]} {OPINIONS[generator.integers(len(OPINIONS))]}"
-    # A far turn review says its verdict first and the first impression in the filler after it ("In the
-    # end I found it great ... At first I found it awful ..."): what decides is which opinion "in the
-    # end" marks, not which comes last, and the review starts with its verdict, so the longest reviews
-    # hold their verdict near their start (the gradient probe's far tokens). No lead before it then.
-    inside = far and kind == TURN and distance - 1 >= len(first.split()) + config.gap[0]
-    before = min(gap_words, distance - 1 - len(first.split())) if inside else 0
-    after = distance - 1 - (before + len(first.split()) if inside else 0)
     return Plan(
         kind=kind,
         distance=distance,
-        lead=_fill(FILLER[generator.integers(len(FILLER))], generator) if lead and not far else "",
-        first=first,
+        lead=_fill(FILLER[generator.integers(len(FILLER))], generator) if lead else "",
+        first=f"{FIRST[generator.integers(len(FIRST))]} {OPINIONS[generator.integers(len(OPINIONS))]}",
         gap=_sentence(_filler_words(generator, gap_words)),
         last=OPINIONS[generator.integers(len(OPINIONS))],
         marker=LAST[generator.integers(len(LAST))],
-        inside=_sentence(_filler_words(generator, before)) if inside else "",
-        tail=_sentence(_filler_words(generator, after, config.quote_share)),
+        tail=_sentence(_filler_words(generator, distance - 1, config.quote_share)),
         positive=POSITIVE[generator.integers(len(POSITIVE))],
         negative=NEGATIVE[generator.integers(len(NEGATIVE))],
     )
 
 
 def _write(plan: Plan, label: int) -> str:
-    """The review of `plan` for `label`: the adjective of its own last opinion ("in the end ...", or the
-    only one) is the verdict."""
+    """The review of `plan` for `label`: its last opinion's adjective is the verdict."""
     verdict, opposite = (plan.positive, plan.negative) if label else (plan.negative, plan.positive)
     last = plan.last.format(adjective=verdict) + "."
-    first = plan.first.format(adjective=opposite) + "."
-    tail = plan.tail
-    if plan.kind == TURN and plan.inside:
-        opinions = f"{plan.marker} {last}"
-        tail = " ".join(part for part in (plan.inside, first, plan.tail) if part)
-    elif plan.kind == TURN:
-        opinions = f"{first} {plan.gap} {plan.marker} {last}"
+    if plan.kind == TURN:
+        opinions = f"{plan.first.format(adjective=opposite)}. {plan.gap} {plan.marker} {last}"
     else:
         opinions = last[0].upper() + last[1:]
-    parts = [plan.lead, opinions, tail]
+    parts = [plan.lead, opinions, plan.tail]
     return "<br /><br />".join(part for part in parts if part)
 
 
