@@ -23,7 +23,15 @@ from great_expectations.expectations.row_conditions import Column
 from sentiment.checks import leakage
 from sentiment.checks.runner import TableCheck
 from sentiment.config import CleaningConfig, ValidationConfig
-from sentiment.data.layout import ARCHIVE_SPLITS, COLUMNS, TABLE_SPLITS, UNLABELED, UNLABELED_RATING, UNSUP
+from sentiment.data.layout import (
+    ARCHIVE_SPLITS,
+    COLUMNS,
+    DISTANCE_COLUMN,
+    TABLE_SPLITS,
+    UNLABELED,
+    UNLABELED_RATING,
+    UNSUP,
+)
 
 RAW_TYPES = {"review_id": "str", "text": "str", "label": "int8", "rating": "int8", "split": "str"}
 LABELS = (0, 1)
@@ -38,10 +46,16 @@ LABELED = Column("split").is_in(list(ARCHIVE_SPLITS))
 
 def _columns_expectation(derived: tuple[str, ...]) -> Any:
     return gxe.ExpectTableColumnsToMatchSet(
-        column_set=[*COLUMNS, *derived],
+        column_set=[*COLUMNS, DISTANCE_COLUMN, *derived],
         exact_match=True,
-        description=f"columns are exactly {list(COLUMNS)} (and the derived {list(derived)})",
+        description=f"columns are exactly {list(COLUMNS)} (and {DISTANCE_COLUMN}, then the derived "
+        f"{list(derived)})",
     )
+
+
+def _with_distance(table: pd.DataFrame) -> pd.DataFrame:
+    """The table with `verdict_distance`, null where absent: only synthetic reviews know theirs."""
+    return table if DISTANCE_COLUMN in table.columns else table.assign(**{DISTANCE_COLUMN: float("nan")})
 
 
 def _holds_text(table: pd.DataFrame) -> bool:
@@ -53,6 +67,7 @@ def _holds_text(table: pd.DataFrame) -> bool:
 
 def raw_table(raw: pd.DataFrame) -> pd.DataFrame:
     """The raw table with derived `characters` and `words` per review (null where text is unusable)."""
+    raw = _with_distance(raw)
     if not _holds_text(raw):
         return raw.assign(characters=float("nan"), words=float("nan"))
     text = raw["text"]
@@ -124,6 +139,13 @@ def raw_expectations(config: ValidationConfig) -> list[Any]:
             max_value=bounds.max_words,
             description=f"reviews have {bounds.min_words} to {bounds.max_words} words",
         ),
+        gxe.ExpectColumnValuesToBeBetween(
+            column=DISTANCE_COLUMN,
+            min_value=1,
+            max_value=bounds.max_words,
+            description=f"a verdict's distance from the end, where known (synthetic reviews), is 1 to "
+            f"{bounds.max_words} words",
+        ),
     ]
     expectations += [
         gxe.ExpectColumnMeanToBeBetween(
@@ -144,6 +166,7 @@ def raw_expectations(config: ValidationConfig) -> list[Any]:
 def clean_table(clean: pd.DataFrame, raw: pd.DataFrame) -> pd.DataFrame:
     """The cleaned table with derived columns: `lowercase`, `matches_raw` and `in_both_splits`."""
     needed = {"review_id", "text", "label", "split"}
+    clean = _with_distance(clean)
     if not needed <= set(clean.columns) or not needed <= set(raw.columns) or not _holds_text(clean):
         return clean.assign(**dict.fromkeys(CLEAN_DERIVED, None))
     text = clean["text"]

@@ -8,7 +8,7 @@ the dotted key and the file, so a typo in params.yaml can never be silently igno
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -21,6 +21,7 @@ from sentiment.config.sections import (
     DiagnosticsConfig,
     PretrainingConfig,
     RegistryConfig,
+    SyntheticConfig,
     TrainingConfig,
     VariantConfig,
     VariantName,
@@ -65,6 +66,8 @@ class SourceConfig:
     synthetic_test_fraction: Fraction
     # Unlabeled synthetic reviews (split "unsup"), beside the labeled ones: text for pretraining only.
     synthetic_unlabeled: Annotated[int, Range(ge=0)]
+    # Where the synthetic reviews' verdicts sit, and how many are turn pairs (`data.synthetic`).
+    synthetic: SyntheticConfig = field(default_factory=SyntheticConfig)
 
     def __post_init__(self) -> None:
         # As data.synthetic splits them; each split needs both labels (they alternate): 2 reviews or more.

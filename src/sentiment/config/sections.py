@@ -34,6 +34,7 @@ VariantName = Annotated[
 Positive = Annotated[int, Range(ge=1)]
 Count = Annotated[int, Range(ge=0)]
 PositiveNumber = Annotated[float, Range(gt=0)]
+Share = Annotated[float, Range(ge=0, le=1)]
 Rate = Annotated[float, Range(ge=0, lt=1)]
 # MLflow registered model names and aliases; metric names as the training records them.
 RegistryName = Annotated[
@@ -129,6 +130,19 @@ class PretrainingConfig:
 
 
 @dataclass(frozen=True)
+class SyntheticTrainingConfig:
+    """The demo's training profile (params.yaml `training.synthetic`): on the synthetic reviews (whose
+    sequences carry verdict distances) these replace `training`'s epochs, learning rate, patience and
+    batch size, so that the gated cells learn the long-range verdicts in a few minutes; real reviews
+    never use it."""
+
+    epochs: Positive = 4
+    learning_rate: PositiveNumber = 2e-3
+    early_stopping_patience: Count = 2
+    batch_size: Positive = 32
+
+
+@dataclass(frozen=True)
 class TrainingConfig:
     """Optimisation settings (params.yaml `training`). `clipnorm` clips each gradient's norm.
 
@@ -142,6 +156,35 @@ class TrainingConfig:
     epochs: Positive = 4
     early_stopping_patience: Count = 1
     embedding_storage: EmbeddingStorage = "int8"
+    synthetic: SyntheticTrainingConfig = field(default_factory=SyntheticTrainingConfig)
+
+
+@dataclass(frozen=True)
+class SyntheticConfig:
+    """How the synthetic generator places each review's verdict (params.yaml `source.synthetic`).
+
+    Distances are in words from the end of the review (1: the verdict is its last word), as [low, high]
+    with both bounds included: `long_share` of the reviews have theirs in `long_distance`, the rest in
+    `short_distance`. `turn_share` of them are turn pairs (a first opinion, `gap` filler words, then the
+    opposite verdict: the two reviews of a pair hold the same words), the rest plain (the verdict alone).
+    After the verdict, `quote_share` of the filler sentences are someone else's opinion ("my friend said
+    it was dull"): the same adjectives, which do not count.
+    """
+
+    short_distance: tuple[Positive, ...] = (3, 10)
+    long_distance: tuple[Positive, ...] = (20, 100)
+    long_share: Share = 0.6
+    turn_share: Share = 0.7
+    gap: tuple[Positive, ...] = (3, 12)
+    quote_share: Share = 0.5
+
+    def __post_init__(self) -> None:
+        for name in ("short_distance", "long_distance", "gap"):
+            bounds = list(getattr(self, name))
+            if len(bounds) != 2 or bounds[0] > bounds[1]:
+                raise ConfigError(
+                    f"source.synthetic.{name}: expected [low, high] with low <= high, got {bounds}"
+                )
 
 
 @dataclass(frozen=True)
@@ -167,7 +210,9 @@ class DiagnosticsConfig:
     `probe_words` get their `neighbours` nearest words by cosine in the learned embedding, and the
     projector export holds the `projector_words` most frequent words (0: the whole vocabulary).
     `length_buckets` are the upper bounds, in tokens, of the review lengths whose test accuracy is
-    reported apart (`evaluation.buckets`; [100, 200] gives 1-100, 101-200 and 201 or more).
+    reported apart (`evaluation.buckets`; [100, 200] gives 1-100, 101-200 and 201 or more);
+    `distance_buckets` the same for the distance of the verdict from the end of the review, where the
+    reviews record it (the synthetic ones: `test.accuracy_by_distance`).
     """
 
     gradient_reviews: Positive
@@ -176,11 +221,13 @@ class DiagnosticsConfig:
     neighbours: Positive
     projector_words: Count
     length_buckets: tuple[Positive, ...] = ()
+    distance_buckets: tuple[Positive, ...] = ()
 
     def __post_init__(self) -> None:
-        bounds = list(self.length_buckets)
-        if bounds != sorted(set(bounds)):
-            raise ConfigError(f"length_buckets: expected strictly increasing lengths, got {bounds}")
+        for name in ("length_buckets", "distance_buckets"):
+            bounds = list(getattr(self, name))
+            if bounds != sorted(set(bounds)):
+                raise ConfigError(f"{name}: expected strictly increasing numbers of tokens, got {bounds}")
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,9 @@ Constants only, so that the readers, the synthetic generator and the checks shar
 from __future__ import annotations
 
 COLUMNS = ("review_id", "text", "label", "rating", "split", "movie")
+# An optional column, from the synthetic generator only: how many words from the end of the review its
+# verdict is (1: the last word), null for an unlabeled review. The archive readers do not write it.
+DISTANCE_COLUMN = "verdict_distance"
 ARCHIVE_SPLITS = ("train", "test")  # the labeled splits (validation is drawn from train later)
 UNSUP = "unsup"  # the `split` of an unlabeled review (the archive's train/unsup folder)
 TABLE_SPLITS = (*ARCHIVE_SPLITS, UNSUP)  # every value of the `split` column

@@ -16,6 +16,9 @@ Side = Literal["pre", "post"]
 
 
 SPLITS = ("train", "validation", "test")  # the sequences' splits: validation is drawn from train
+# The sequences' arrays distances_<split>: each verdict's distance from the end, where the reviews
+# record it (the synthetic ones, `data.synthetic`).
+DISTANCES = "distances"
 
 
 def pad_tokenized(

@@ -98,5 +98,5 @@ def baseline(workspace: Workspace) -> Path:
     labels = {split: arrays[f"y_{split}"] for split in SPLITS}
     lineage = _lineage(workspace, {"sequences": workspace.sequences_file, "clean": workspace.clean_table})
     return training_run.train_baseline(
-        workspace, texts, labels, model_outputs(workspace, BASELINE), lineage, validation_split
+        workspace, texts, labels, model_outputs(workspace, BASELINE), lineage, validation_split, arrays
     )

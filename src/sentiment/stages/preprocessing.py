@@ -12,7 +12,8 @@ from tqdm import tqdm
 from sentiment.config.workspace import Workspace
 from sentiment.core.files import atomic_path, write_json
 from sentiment.data import cleaning
-from sentiment.data.sequences import pad_tokenized
+from sentiment.data.layout import DISTANCE_COLUMN
+from sentiment.data.sequences import DISTANCES, pad_tokenized
 from sentiment.data.splits import SPLIT_KEY
 from sentiment.data.vocabulary import encode, fit_vocabulary
 from sentiment.stages.readers import read_clean, read_raw, read_vocabulary
@@ -60,7 +61,8 @@ def sequences(workspace: Workspace) -> Path:
     """Stage `sequences`: texts -> padded int32 sequences for train, validation and test.
 
     The file also holds `validation_split`, a 0-d string array: "movie" or "random", how the
-    validation part was drawn (the training stages report it).
+    validation part was drawn (the training stages report it), and, where every review of a split
+    has one (synthetic reviews), `distances_<split>`: each verdict's distance from the end in words.
     """
     config = workspace.params.sequences
     parts = _parts(workspace)
@@ -73,6 +75,9 @@ def sequences(workspace: Workspace) -> Path:
         arrays[f"y_{name}"] = part["label"].to_numpy(dtype=np.int32)
         arrays[f"ids_{name}"] = part["review_id"].to_numpy(dtype=str)
         arrays[f"lengths_{name}"] = tokenized.lengths
+        if DISTANCE_COLUMN in part.columns and part[DISTANCE_COLUMN].notna().all():
+            # synthetic reviews: each verdict's distance from the end, for accuracy by distance
+            arrays[f"{DISTANCES}_{name}"] = part[DISTANCE_COLUMN].to_numpy(dtype=np.int32)
     logger.info(
         "validation split by %s: %d training, %d validation reviews",
         parts.method,

@@ -48,6 +48,7 @@ def fetch_raw(
             source_config.synthetic_test_fraction,
             params.seed,
             unlabeled=source_config.synthetic_unlabeled,
+            config=source_config.synthetic,
         )
         provenance = {
             "kind": "synthetic",

@@ -37,6 +37,7 @@ from sentiment.evaluation.outputs import (
 )
 from sentiment.modeling import baseline as count_baseline
 from sentiment.modeling import embeddings
+from sentiment.stages.synthetic_profile import distance_accuracy, training_config
 from sentiment.tracking import runs as tracking
 from sentiment.tracking.lineage import Lineage
 from sentiment.tracking.orphans import process_tags
@@ -117,7 +118,7 @@ def _fit_variant(
 
     callbacks = [training.EpochLogCallback(tracking.log_epoch)]
     return training.train(
-        variant_config(params, name), params.training, arrays, vocabulary_size, params.seed,
+        variant_config(params, name), training_config(params, arrays), arrays, vocabulary_size, params.seed,
         name=name, callbacks=callbacks, word_vectors=word_vectors,
     )  # fmt: skip
 
@@ -175,7 +176,7 @@ def train_variant(
         {
             "variant": name,
             "model": variant,
-            "training": params.training,
+            "training": training_config(params, arrays),
             "diagnostics": params.diagnostics,
             "data": _data_parameters(arrays, vocabulary.size, validation_split),
             **({"pretraining": params.pretraining} if word_vectors is not None else {}),
@@ -207,6 +208,7 @@ def train_variant(
             "test": {
                 **_test_metrics(files.plots_dir, name, arrays["y_test"], predictions),
                 buckets.LENGTH_METRIC: by_length,
+                **distance_accuracy(params, arrays, predictions.test),
             },
             "training": {
                 "epochs_run": trained.epochs_run,
@@ -241,10 +243,12 @@ def train_baseline(
     outputs: ModelOutputs,
     lineage: Lineage,
     validation_split: str,
+    arrays: Mapping[str, np.ndarray] | None = None,
 ) -> Path:
     """Fit and evaluate the TF-IDF + logistic regression baseline on the same splits, tracked the same way.
 
-    `validation_split` is how the sequences' validation split was drawn ("movie" or "random").
+    `validation_split` is how the sequences' validation split was drawn ("movie" or "random");
+    `arrays`, the sequences, give the test reviews' verdict distances where they record them.
     """
     import joblib
 
@@ -275,9 +279,12 @@ def train_baseline(
             texts["test"],
             word_order.shuffle_words(texts["test"], params.seed),
         )
-        metrics: dict[str, dict[str, float]] = {
+        metrics: dict[str, dict[str, Any]] = {
             "validation": _validation_metrics(labels["validation"], predictions.validation),
-            "test": _test_metrics(files.plots_dir, BASELINE, labels["test"], predictions),
+            "test": {
+                **_test_metrics(files.plots_dir, BASELINE, labels["test"], predictions),
+                **distance_accuracy(params, arrays or {}, predictions.test),
+            },
             "training": {"features": count_baseline.vocabulary_size(model)},
             "speed": _speed(fit_seconds, len(labels["train"]), predictions),
         }
