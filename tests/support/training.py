@@ -13,7 +13,7 @@ from mlflow.tracking import MlflowClient
 
 from conftest import project_params
 from sentiment.tracking.runs import using_tracking_uri
-from support.orchestration import tiny_pairs
+from support.orchestration import as_synthetic_profile, tiny_pairs
 
 PROBE_WORDS = ["great", "awful", "boring", "notaword"]
 
@@ -34,7 +34,7 @@ def tiny_training_overrides(**training: Any) -> dict[str, Any]:
         "models": tiny_models(),
         # the vectors of a pretrained variant have its embedding's size
         "pretraining": {"vector_size": 8, "epochs": 1},
-        "training": {"epochs": 1, "batch_size": 32, **training},
+        "training": as_synthetic_profile({"epochs": 1, "batch_size": 32, **training}),
         "diagnostics": {
             "gradient_reviews": 16,
             "gradient_distance": 30,
