@@ -51,7 +51,10 @@ def test_both_validations_pass_and_write_results_docs_and_the_gate(
     assert (text["failed"], text["warnings"], sequences["failed"]) == (0, 0, 0)
     assert text["metrics"]["train_reviews"] == train_count and text["metrics"]["train_positive_share"] == 0.5
     assert sequences["metrics"]["test_sequences"] == test_count
-    assert sequences["metrics"]["test_oov_rate"] == 0.0
+    arrays = readers.read_sequences(workspace)
+    test_tokens = arrays["x_test"][arrays["x_test"] > 0]  # padding is not a token
+    expected_oov = round(float((test_tokens == 1).mean()), 5)  # 1: the <OOV> index
+    assert sequences["metrics"]["test_oov_rate"] == pytest.approx(expected_oov, abs=1e-5)
     assert text["data_docs"] == "reports/validation/text_docs/index.html"
     for name, suites in (
         ("text", ("raw_reviews", "clean_reviews")),
