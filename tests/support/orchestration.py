@@ -33,7 +33,10 @@ SYNTHETIC_PROFILE_KEYS = ("epochs", "learning_rate", "early_stopping_patience", 
 def as_synthetic_profile(training: Mapping[str, Any]) -> dict[str, Any]:
     """`training` with its `synthetic` profile set to the same values: tests train on synthetic reviews,
     where the stages use that profile (the demo's 4 epochs) instead of `training` itself."""
-    profile = {key: training[key] for key in SYNTHETIC_PROFILE_KEYS if key in training}
+    # the whole profile, so that a test replacing `training` key by key still has every key of it
+    project = yaml.safe_load((PROJECT_ROOT / "params.yaml").read_text(encoding="utf-8"))
+    profile = {**project["training"]["synthetic"]}
+    profile.update({key: training[key] for key in SYNTHETIC_PROFILE_KEYS if key in training})
     return {**training, "synthetic": profile}
 
 
