@@ -1,10 +1,12 @@
 """Typed params (frozen config objects, strict loader) and the Workspace that owns every path.
 
 Every section of params.yaml maps onto a frozen dataclass; callers import them from `sentiment.config`.
-The sections live in modules of their own (`sections`, `validation_sections`, `claims_section`) to
+The sections live in modules of their own (`sections`, `validation_sections`, `claims_section`,
+`behaviour_section`) to
 keep files small; `schema` holds the strict loader's rules (types, ranges and formats, required keys).
 """
 
+from sentiment.config.behaviour_section import TEST_TYPES, BehaviourConfig, BehaviourThresholds
 from sentiment.config.claims_section import ClaimsConfig, ClaimVariantsConfig, ClippingConfig
 from sentiment.config.loader import (
     DEFAULT_PARAMS_FILE,
@@ -48,7 +50,10 @@ __all__ = [
     "BASELINE",
     "DEFAULT_PARAMS_FILE",
     "NO_RECURRENCE",
+    "TEST_TYPES",
     "BaselineConfig",
+    "BehaviourConfig",
+    "BehaviourThresholds",
     "ClaimVariantsConfig",
     "ClaimsConfig",
     "CleaningConfig",

@@ -14,6 +14,7 @@ from typing import Annotated, Any, Literal
 
 import yaml
 
+from sentiment.config.behaviour_section import BehaviourConfig
 from sentiment.config.claims_section import ClaimsConfig
 from sentiment.config.schema import NonEmpty, Pattern, Range, RelativePath, Word, build, convert
 from sentiment.config.sections import (
@@ -134,6 +135,7 @@ class Params:
     baseline: BaselineConfig
     diagnostics: DiagnosticsConfig
     claims: ClaimsConfig
+    behaviour: BehaviourConfig
 
     def __post_init__(self) -> None:
         # The pretrained vectors fill the word table row for row: their size must be the table's.
