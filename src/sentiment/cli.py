@@ -1,5 +1,5 @@
 """Command-line entry point: `sentiment fetch`, `sentiment stage NAME`, `predict`, `score`, `serve`,
-`rollback`.
+`rollback`, `behave`.
 
 A thin layer: it parses arguments, calls the stage functions (by name, from `stages.table`), and turns
 the errors a user can act on into one clear message and a non-zero exit. It also configures what a
@@ -24,8 +24,9 @@ from sentiment.stages import table
 from sentiment.tracking.uris import RedactingFilter, redacted
 
 EXIT_USER_ERROR = 2
+EXIT_BEHAVIOUR_FAILED = 1  # `sentiment behave`: the model is below a threshold of params.yaml `behaviour`
 
-MODEL_COMMANDS = ("predict", "score", "serve", "rollback")
+MODEL_COMMANDS = ("predict", "score", "serve", "rollback", "behave")
 # Commands that write the workspace or the registry: they hold the workspace lock while they run.
 WRITING_COMMANDS = ("fetch", "stage", "rollback")
 DEFAULT_HOST, DEFAULT_PORT = "127.0.0.1", 5001
@@ -70,6 +71,11 @@ def _add_model_commands(commands: Any) -> None:
         "--port", type=_port, default=DEFAULT_PORT, help=f"port to listen on (default: {DEFAULT_PORT})"
     )
 
+    behave = commands.add_parser(
+        "behave", help="run the behavioural suite on a model: pass rates and failing cases (exit 1: fails)"
+    )
+    behave.add_argument("--model", help=model_help)
+
     rollback = commands.add_parser("rollback", help="give the champion alias back to the previous champion")
     rollback.add_argument("--reason", default="manual rollback", help="recorded in the promotion history")
 
@@ -78,10 +84,29 @@ def _plain(value: Any) -> Any:
     return None if isinstance(value, float) and math.isnan(value) else value
 
 
-def _run_model_command(workspace: Workspace, arguments: argparse.Namespace) -> None:
+def _print_behaviour(result: Any) -> None:
+    """Per-test pass rates (with each type's threshold), then every failing case."""
+    for name, rate in result.pass_rates.items():
+        kind = result.test_types[name]
+        mark = "FAIL" if name in result.failed_tests else "ok"
+        print(f"{mark}\t{kind}\t{name}\t{rate:.2f}\t(threshold {result.thresholds[kind]:g}, "
+              f"{result.cases[name]} cases)")  # fmt: skip
+    rates = ", ".join(f"{kind} {rate:.2f}" for kind, rate in result.type_rates.items())
+    print(f"{'passed' if result.passed else 'failed'}: {rates}")
+    for failure in result.failures:
+        print(
+            f"\n[{failure.test}] {failure.review}\n  expected: {failure.expected}\n  got:      {failure.got}"
+        )
+
+
+def _run_model_command(workspace: Workspace, arguments: argparse.Namespace) -> int:
     from sentiment.serving.inputs import REVIEW_COLUMN
     from sentiment.stages import model_registry
 
+    if arguments.command == "behave":
+        behaviour = model_registry.behave(workspace, arguments.model)
+        _print_behaviour(behaviour)
+        return 0 if behaviour.passed else EXIT_BEHAVIOUR_FAILED
     if arguments.command == "predict":
         predictions = model_registry.predict(workspace, list(arguments.reviews), arguments.model)
         rejected = 0
@@ -114,6 +139,7 @@ def _run_model_command(workspace: Workspace, arguments: argparse.Namespace) -> N
             f"{result['model_name']}: champion is version {result['champion_after']} again "
             f"(version {result['champion_before']} rolled back)"
         )
+    return 0
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -135,23 +161,23 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def run(arguments: argparse.Namespace) -> None:
+def run(arguments: argparse.Namespace) -> int:
+    """Run the command; its exit status (0, or 1 from `behave` on a failing model)."""
     workspace = Workspace.load(arguments.root, arguments.params)
     if arguments.command in WRITING_COMMANDS:
         from sentiment.orchestration.dvc_stages import workspace_hold
 
         what = " ".join(filter(None, ["sentiment", arguments.command, getattr(arguments, "name", None)]))
         with workspace_hold(workspace.root, what):  # one writer at a time, whoever started it
-            _dispatch(workspace, arguments)
-    else:
-        _dispatch(workspace, arguments)
+            return _dispatch(workspace, arguments)
+    return _dispatch(workspace, arguments)
 
 
-def _dispatch(workspace: Workspace, arguments: argparse.Namespace) -> None:
+def _dispatch(workspace: Workspace, arguments: argparse.Namespace) -> int:
     if arguments.command in MODEL_COMMANDS:
-        _run_model_command(workspace, arguments)
-    else:
-        _run_pipeline_command(workspace, arguments)
+        return _run_model_command(workspace, arguments)
+    _run_pipeline_command(workspace, arguments)
+    return 0
 
 
 def _run_pipeline_command(workspace: Workspace, arguments: argparse.Namespace) -> None:
@@ -191,11 +217,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.getLogger("great_expectations").setLevel(logging.WARNING)
     arguments = _parser().parse_args(argv)
     try:
-        run(arguments)
+        return run(arguments)
     except SentimentError as error:
         print(f"error: {redacted(str(error))}", file=sys.stderr)
         return EXIT_USER_ERROR
-    return 0
 
 
 if __name__ == "__main__":

@@ -46,6 +46,9 @@ TINY_PARAMS: dict[str, Any] = {
     "vocabulary": {"num_words": 400},
     "sequences": {"max_len": 40},
     "training": as_synthetic_profile({"epochs": 1, "batch_size": 32, "early_stopping_patience": 0}),
+    # the behavioural gate off: one-epoch models on synthetic reviews fail it, and the orchestration
+    # tests expect the pipeline's model to become champion
+    "behaviour": {"thresholds": {"mft": 0.0, "inv": 0.0, "dir": 0.0}},
 }
 TINY_VARIANT: dict[str, Any] = {"units": [4], "embedding_dim": 8}
 

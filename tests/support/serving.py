@@ -41,6 +41,10 @@ TINY_VARIANT: dict[str, Any] = {
     "pooling": "max",
     "dense_units": 0,
 }
+# The behavioural gate off (every threshold 0): the easy reviews' tiny models know a dozen sentiment
+# words and no negation, so the suite would veto them all; the tests here are about the paired gate,
+# the choice on validation and serving. The gate itself: tests/integration/test_registry_behaviour.py.
+BEHAVIOUR_GATE_OFF: dict[str, Any] = {"thresholds": {"mft": 0.0, "inv": 0.0, "dir": 0.0}}
 EASY_PARAMS: dict[str, Any] = {
     "vocabulary": {"num_words": 60},
     "sequences": {"max_len": 24},
@@ -52,6 +56,7 @@ EASY_PARAMS: dict[str, Any] = {
         "probe_words": ["great"],
         "projector_words": 20,
     },
+    "behaviour": BEHAVIOUR_GATE_OFF,
 }
 # A worse model, through the same train stage: one epoch at a learning rate that hardly moves the
 # network from its random start (about chance on the easy reviews).

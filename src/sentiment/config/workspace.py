@@ -26,6 +26,9 @@ _REGISTRY_REPORT = "registry.json"
 _PRETRAINING_REPORT = "pretraining.json"
 _CLAIMS_REPORT = "course_claims"  # .md (the table) and .json (a DVC metric)
 _CLIPPING_DIR = "clipping"
+# The behavioural suite's templates and lexicons, kept with the code (package data): every checkout and
+# installed copy runs the same suite; dvc.yaml's register stage depends on the file.
+BEHAVIOUR_SUITE_FILE = Path(__file__).resolve().with_name("behaviour_suite.yaml")
 
 
 @dataclass(frozen=True)
@@ -123,6 +126,11 @@ class Workspace:
     @property
     def registry_report(self) -> Path:
         return self.reports_dir / _REGISTRY_REPORT
+
+    @property
+    def behaviour_suite(self) -> Path:
+        """The behavioural suite (templates and lexicons) the register stage and `sentiment behave` run."""
+        return BEHAVIOUR_SUITE_FILE
 
     # The course's claims (stage claims): the report, its metric, and the clipping experiment's files.
     @property

@@ -97,7 +97,9 @@ def _check_test(test: SuiteTest, lexicons: Mapping[str, tuple[str, ...]], where:
             raise ConfigError(f"{where}.perturbation: swap needs a lexicon of two entries or more")
         for template in test.templates:
             if f"{{{perturbation.lexicon}}}" not in template:
-                raise ConfigError(f"{where}.templates: {template!r} has no {{{perturbation.lexicon}}} to swap")
+                raise ConfigError(
+                    f"{where}.templates: {template!r} has no {{{perturbation.lexicon}}} to swap"
+                )
     if perturbation.kind == "typo":
         for template in test.templates:
             if not _typo_positions(template):
@@ -134,7 +136,7 @@ def _typo_positions(template: str) -> list[tuple[int, int]]:
     """(word start, letter index) of every neighbouring pair of different letters that a typo may swap:
     inside words of the template's own text (never a placeholder), first and last letters kept."""
     literal = PLACEHOLDER.sub(lambda match: " " * len(match.group(0)), template)
-    positions = []
+    positions: list[tuple[int, int]] = []
     for word in re.finditer(r"[A-Za-z]+", literal):
         text = word.group(0)
         if len(text) >= TYPO_MIN_LETTERS:

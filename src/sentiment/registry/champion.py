@@ -34,6 +34,7 @@ from mlflow.exceptions import MlflowException
 
 from sentiment.config import RegistryConfig
 from sentiment.core.errors import SentimentError
+from sentiment.evaluation.behaviour import BehaviourResult
 from sentiment.tracking.runs import model_id
 
 logger = logging.getLogger(__name__)
@@ -60,6 +61,8 @@ class Candidate:
     validation_score: float
     test_data_hash: str
     provenance: Mapping[str, str]  # experiment_id, git_commit, data_version, ...
+    # its results on the behavioural suite (`registry.behaviour_gate`); failed: never champion
+    behaviour: BehaviourResult | None = None
 
 
 def utc_now() -> str:

@@ -1,11 +1,13 @@
 """The register stage's decision against the registry: a new version, champion or challenger, and why.
 
-The candidate (chosen on validation by `registry.gate.choose_candidate`) is compared with the current
+The candidate (chosen on validation by `registry.gate.choose_candidate`, among the models that passed
+the behavioural suite, `registry.behaviour_gate`) is compared with the current
 champion on the same test reviews: both predict them through their served pyfunc (the candidate from
 the pipeline's files, the champion as registered, so a champion from an older run is scored by its own
-preprocessing), and `registry.gate.paired_gate` decides on the counts. Nothing is written before both
-predictions and the candidate's logged model are in hand; the decision is then one `Change`
-(`registry.champion`), made all-or-nothing.
+preprocessing), and `registry.gate.paired_gate` decides on the counts; a candidate that failed the
+behavioural suite (none of the models passed) is made challenger whatever the counts. Nothing is
+written before both predictions and the candidate's logged model are in hand; the decision is then one
+`Change` (`registry.champion`), made all-or-nothing.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from mlflow.entities.model_registry import ModelVersion
 
 from sentiment.config import RegistryConfig
 from sentiment.evaluation.paired import PairedCounts, paired_counts
-from sentiment.registry import gate
+from sentiment.registry import behaviour_gate, gate
 from sentiment.registry.champion import (
     DECISION_RECORD_TAG,
     ROLLED_BACK_TAG,
@@ -111,6 +113,13 @@ def _decide(
         verdict.reason if champion is None else f"{verdict.reason}; champion was version {champion.version}"
     )
     decision = "promoted" if verdict.promote else "challenger"
+    behaviour = candidate.behaviour
+    if behaviour is not None and not behaviour.passed:  # whatever its accuracy: the suite vetoes
+        decision = "challenger"
+        reason = (
+            f"failed the behavioural tests {behaviour.reason()} (params.yaml behaviour.thresholds): "
+            f"never made champion; {reason}"
+        )
     return Outcome(decision, reason, version, accuracy, counts, verdict)
 
 
@@ -154,6 +163,8 @@ def _decision_change(
         paired = {"champion_test_accuracy": report["champion_before"]["test_accuracy"], **paired}
     tags = {"decision": outcome, "decision_reason": reason, "decided_at": utc_now()}
     tags.update({key: repr(paired[key]) for key in FIGURE_TAGS if paired})
+    if candidate.behaviour is not None:
+        tags.update(behaviour_gate.version_tags(candidate.behaviour))
     tags[DECISION_RECORD_TAG] = json.dumps(report)
     description = describe(candidate, registry.config, outcome, reason)
     if outcome == "promoted":
@@ -189,6 +200,7 @@ def _report(
             "version": str(outcome.version.version),
             f"validation_{config.selection_metric}": candidate.validation_score,
             "test_accuracy": test_accuracy,
+            "behaviour_passed": None if candidate.behaviour is None else candidate.behaviour.passed,
         },
         "champion_before": None
         if champion is None

@@ -1,7 +1,8 @@
 """The register stage's work, given its files by `stages.register`: check, choose, log, gate.
 
 Every trained model is a candidate: the recurrent variants of params.yaml `models` and the TF-IDF
-baseline, each served through the same raw-text pyfunc (`serving.pyfunc`, `serving.baseline_pyfunc`).
+baseline, each served through the same raw-text pyfunc (`serving.pyfunc`, `serving.baseline_pyfunc`),
+and each run on the behavioural suite through it (`registry.behaviour_gate`) before one is chosen.
 
 Everything that can refuse is checked before the first write, so a pipeline run whose validation
 failed, or whose training failed or is missing, leaves the registry (and the tracking store) as it was.
@@ -12,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,8 +25,9 @@ from sentiment.config import BASELINE, Params, RegistryConfig
 from sentiment.core.errors import DataError
 from sentiment.core.files import read_json
 from sentiment.data.vocabulary import Vocabulary
+from sentiment.evaluation.behaviour_suite import Case
+from sentiment.registry import behaviour_gate, decision, gate
 from sentiment.registry import champion as registry
-from sentiment.registry import decision, gate
 from sentiment.serving.inputs import ServingConfig, prepare_reviews
 from sentiment.tracking import orphans
 
@@ -233,8 +235,10 @@ def register_best(
     test_reviews: pd.DataFrame,
     test_sequences: Mapping[str, np.ndarray],
     provenance: Mapping[str, str],
+    behaviour_cases: Sequence[Case],
 ) -> dict[str, Any]:
-    """Choose the model with the best validation metric and gate it against the champion."""
+    """Run every model on the behavioural suite's cases, choose the one with the best validation metric
+    among those that pass (all of them when none does), and gate it against the champion."""
     import mlflow
     from mlflow import MlflowClient
 
@@ -248,7 +252,15 @@ def register_best(
     vocabulary = Vocabulary.from_dict(_read_record(vocabulary_path, "vocabulary"))
     require_same_preprocessing(served, vocabulary, test_reviews, test_sequences)
 
-    best = records[gate.choose_candidate(validation, config.selection_metric, preferred=(BASELINE,))]
+    behaviour = behaviour_gate.run_behaviour(
+        list(records),
+        lambda name: served_model(records[name], vocabulary_path, served),
+        behaviour_cases,
+        params.behaviour,
+        config.threshold,
+    )
+    eligible = behaviour_gate.eligible(validation, behaviour)
+    best = records[gate.choose_candidate(eligible, config.selection_metric, preferred=(BASELINE,))]
     data_hash = test_split_hash(test_reviews)
     candidate = registry.Candidate(
         variant=best.variant,
@@ -257,6 +269,7 @@ def register_best(
         validation_score=validation[best.variant],
         test_data_hash=data_hash,
         provenance={"experiment_id": str(best.run.get("experiment_id", "")), **provenance},
+        behaviour=behaviour[best.variant],
     )
 
     def log_model() -> str:
@@ -272,13 +285,18 @@ def register_best(
     # MLflow resolves a new version's logged model through the global tracking URI (not the client's).
     with using_tracking_uri(tracking_uri):
         report = decision.register(client, config, candidate, log_model, predictions)
+    behaviour_gate.log_metrics(
+        client, {name: r.run["mlflow_run_id"] for name, r in records.items()}, behaviour
+    )
     report["candidates"] = {
         name: {
             "model_family": records[name].family,
             f"validation_{config.selection_metric}": validation[name],
             "test_accuracy": test[name],  # as its training stage measured it; never used to choose
+            "behaviour_passed": behaviour[name].passed,
         }
         for name in sorted(records)
     }
+    report["behaviour"] = behaviour_gate.report_section(behaviour, params.behaviour.examples)
     report["provenance"] = dict(candidate.provenance)
     return report

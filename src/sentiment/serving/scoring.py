@@ -68,8 +68,7 @@ def _require_predictions(table: pd.DataFrame) -> None:
     if failed.any():
         first = int(np.flatnonzero(failed.to_numpy())[0])
         raise DataError(
-            f"{int(failed.sum())} test reviews got no prediction, e.g. row {first}: "
-            f"{table['error'].iloc[first]}"
+            f"{int(failed.sum())} reviews got no prediction, e.g. row {first}: {table['error'].iloc[first]}"
         )
 
 
@@ -78,6 +77,14 @@ def evaluate(model: Any, reviews: Sequence[str], labels: np.ndarray, threshold: 
     table = predict_reviews(model, reviews, description="evaluating")
     _require_predictions(table)
     return binary_metrics(labels, table["probability_positive"].to_numpy(dtype=np.float64), threshold)
+
+
+def probabilities(model: Any, reviews: Sequence[str], description: str = "scoring") -> np.ndarray:
+    """The model's probability of positive for each raw review; every review must get a prediction
+    (the behavioural suite's `predict`)."""
+    table = predict_reviews(model, reviews, description=description)
+    _require_predictions(table)
+    return table["probability_positive"].to_numpy(dtype=np.float64)
 
 
 def correct_predictions(model: Any, reviews: Sequence[str], labels: np.ndarray) -> np.ndarray:

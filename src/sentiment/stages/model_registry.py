@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -11,6 +12,10 @@ from sentiment.config import BASELINE, model_family
 from sentiment.config.workspace import VALIDATIONS, Workspace
 from sentiment.core.files import write_json
 from sentiment.stages.readers import read_raw, read_sequences
+
+if TYPE_CHECKING:
+    from sentiment.evaluation.behaviour import BehaviourResult
+    from sentiment.evaluation.behaviour_suite import Case
 
 logger = logging.getLogger(__name__)
 
@@ -22,10 +27,32 @@ def mlflow_uri(workspace: Workspace) -> str:
     return tracking_uri(workspace)
 
 
+def behaviour_cases(workspace: Workspace) -> list[Case]:
+    """The behavioural suite's cases: its file's templates expanded as params.yaml `behaviour` says."""
+    import yaml
+
+    from sentiment.core.errors import ConfigError, DataError
+    from sentiment.evaluation import behaviour_suite
+
+    path = workspace.behaviour_suite
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise DataError("behavioural suite not found", path) from None
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as error:
+        raise DataError(f"cannot read the behavioural suite: {error}", path) from None
+    try:
+        suite = behaviour_suite.parse_suite(data)
+    except ConfigError as error:
+        raise ConfigError(f"{path}: {str(error).removeprefix(': ')}") from None
+    return behaviour_suite.expand(suite, workspace.params.behaviour)
+
+
 def register(workspace: Workspace) -> Path:
     """Stage `register`: the best trained model by validation metric (every variant and the baseline)
     becomes a new version of the registered model; champion if, on the same test reviews, it beats the
-    champion by the margin and McNemar's test says the gain is significant, else challenger.
+    champion by the margin and McNemar's test says the gain is significant, else challenger. Only models
+    that pass the behavioural suite compete; when none does, the best is registered as challenger.
 
     Refuses, writing nothing, when a data validation failed or a model's training is missing or failed.
     """
@@ -33,6 +60,7 @@ def register(workspace: Workspace) -> Path:
     from sentiment.tracking import lineage
 
     params = workspace.params
+    cases = behaviour_cases(workspace)  # a broken suite file refuses before anything is read or written
     reports = {name: workspace.validation_report(name) for name in VALIDATIONS}
     registration.require_validation_passed(reports, workspace.validation_gate)
     records = {
@@ -58,6 +86,7 @@ def register(workspace: Workspace) -> Path:
         raw[raw["split"] == "test"].reset_index(drop=True),
         read_sequences(workspace),
         provenance,
+        cases,
     )
     target = workspace.registry_report
     write_json(target, report)
@@ -97,3 +126,18 @@ def score(
     model = scoring.load_model(model_uri or champion_uri(workspace), mlflow_uri(workspace))
     scoring.score_file(model, source, target, column)
     return target
+
+
+def behave(workspace: Workspace, model_uri: str | None = None) -> BehaviourResult:
+    """`sentiment behave`: the behavioural suite run on a registered model (default: the champion)."""
+    from sentiment.evaluation.behaviour import run_suite
+    from sentiment.serving import scoring
+
+    cases = behaviour_cases(workspace)
+    model = scoring.load_model(model_uri or champion_uri(workspace), mlflow_uri(workspace))
+    return run_suite(
+        cases,
+        lambda reviews: scoring.probabilities(model, reviews, description="behavioural suite"),
+        workspace.params.behaviour,
+        workspace.params.registry.threshold,
+    )
