@@ -94,7 +94,9 @@ def test_expansion_is_deterministic_bounded_and_fills_every_placeholder(behaviou
 
 
 def test_a_typo_never_touches_a_filled_in_word(behaviour_config: Any) -> None:
-    lexicon_words = {word for entries in SUITE.lexicons.values() for entry in entries for word in words(entry)}
+    lexicon_words = {
+        word for entries in SUITE.lexicons.values() for entry in entries for word in words(entry)
+    }
     for case in expand(SUITE, behaviour_config):
         if case.test == "typos":
             assert case.perturbed is not None
