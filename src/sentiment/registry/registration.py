@@ -24,8 +24,8 @@ from sentiment.config import BASELINE, Params, RegistryConfig
 from sentiment.core.errors import DataError
 from sentiment.core.files import read_json
 from sentiment.data.vocabulary import Vocabulary
+from sentiment.registry import card_facts, decision, gate
 from sentiment.registry import champion as registry
-from sentiment.registry import decision, gate
 from sentiment.serving.inputs import ServingConfig, prepare_reviews
 from sentiment.tracking import orphans
 
@@ -233,8 +233,15 @@ def register_best(
     test_reviews: pd.DataFrame,
     test_sequences: Mapping[str, np.ndarray],
     provenance: Mapping[str, str],
+    spread_record: tuple[Mapping[str, Any], str] | None = None,
+    behaviour: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> dict[str, Any]:
-    """Choose the model with the best validation metric and gate it against the champion."""
+    """Choose the model with the best validation metric and gate it against the champion.
+
+    A new decision logs the version's model card (`registry.model_card`) with it: `spread_record` is a
+    seed-spread record and its file (benchmarks/ablation.py --spread), `behaviour` the behavioural
+    suite's results by model name; either absent, the card says so.
+    """
     import mlflow
     from mlflow import MlflowClient
 
@@ -269,9 +276,21 @@ def register_best(
             return log_served_model(best, vocabulary_path, served, data_hash)
 
     predictions = _predictions(best, vocabulary_path, served, test_reviews, tracking_uri)
+    card = card_facts.card_writer(
+        best,
+        records.get(BASELINE),
+        params,
+        provenance,
+        data_hash,
+        {split: len(test_sequences[f"y_{split}"]) for split in ("train", "validation", "test")},
+        served_megabytes=best.model_path.stat().st_size / 1e6,
+        spread_record=None if spread_record is None else spread_record[0],
+        behaviour=None if behaviour is None else behaviour.get(best.variant),
+        spread_where=card_facts.DEFAULT_SPREAD_WHERE if spread_record is None else spread_record[1],
+    )
     # MLflow resolves a new version's logged model through the global tracking URI (not the client's).
     with using_tracking_uri(tracking_uri):
-        report = decision.register(client, config, candidate, log_model, predictions)
+        report = decision.register(client, config, candidate, log_model, predictions, card)
     report["candidates"] = {
         name: {
             "model_family": records[name].family,
