@@ -96,7 +96,7 @@ def test_every_section_holds_the_figures_of_the_facts() -> None:
     positions = [card.index(section) for section in SECTIONS]
     assert positions == sorted(positions)
     assert card.startswith("# Model card: imdb-sentiment version 2 (`bilstm`)")
-    for shown in ("0.8923", "0.8991", "0.8911", "0.2714", "22,410", "33,673,857 parameters", "37.7 MB"):
+    for shown in ("0.8923", "0.8991", "0.8911", "0.2714", "22,410", "33,673,857 parameters", "37.74 MB"):
         assert shown in card
     assert "a606ad3e.dir" in card and "b197ff74" in card and "bb6f0b0e" * 8 in card
     assert "grouped by movie" in card and "10.00% of the training reviews" in card
@@ -127,7 +127,12 @@ def test_a_spread_is_shown_as_mean_and_sd_with_its_source() -> None:
     [
         ("promoted", None, None, "Promoted: version 2 is `@champion` (the first champion)."),
         ("promoted", "1", PAIRED, "Promoted: version 2 is `@champion` (replacing version 1)."),
-        ("challenger", "1", PAIRED, "Not promoted: version 2 is `@challenger`; the champion stays version 1."),
+        (
+            "challenger",
+            "1",
+            PAIRED,
+            "Not promoted: version 2 is `@challenger`; the champion stays version 1.",
+        ),
     ],
 )
 def test_the_decision_is_said_in_words_in_the_card_and_its_summary(
@@ -244,6 +249,6 @@ def test_the_card_writer_takes_its_facts_from_the_training_records(project_confi
     }
     card, summary = write(report)
     assert "version 3" in card and "md5-of-data" in card and "abc123" in card and "run-9" in card
-    assert "train 900, validation 100, test 1,000" in card and "1.2 MB" in card
+    assert "train 900, validation 100, test 1,000" in card and "1.25 MB" in card
     assert "grouped by movie" in card and f"Seed spread: {NOT_MEASURED}" in card
     assert "Not promoted: version 3 is `@challenger`; the champion stays version 2." in summary

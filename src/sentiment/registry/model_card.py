@@ -152,7 +152,7 @@ def _model(facts: ModelCardFacts) -> str:
     if "features" in size:
         parts.append(f"{int(size['features']):,} features")
     if "served_megabytes" in size:
-        parts.append(f"served file {size['served_megabytes']:.1f} MB")
+        parts.append(f"served file {size['served_megabytes']:.2f} MB")
     settings = ", ".join(f"{key} {value}" for key, value in facts.settings.items())
     return f"""## Model
 
