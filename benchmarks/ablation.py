@@ -4,6 +4,7 @@ each with and without word pairs, and the TF-IDF baseline, over several seeds, o
     python benchmarks/ablation.py [--archive PATH | --synthetic N] [--workdir DIR] [--recurrent bilstm]
                                   [--bag bag] [--seeds 42 43 44] [--epochs N] [--spread] [--recheck]
                                   [--output BENCHMARKS.md] [--record ablation.json]
+                                  [--spread-record reports/seed_spread.json]
 
 One workspace is prepared with the settings of params.yaml (fetch, clean, vocabulary, sequences: the
 same splits for every configuration). The configurations are params, not code: the variants
@@ -18,7 +19,9 @@ columns are reported only.
 
 `--spread`: only the seed spread, `--recurrent` as params.yaml has it (the variant chosen on
 validation by benchmarks/training.py) and the baseline; it writes the "Seed spread" section, which the
-README's results quote. `--recheck` trains the first seed of each configuration once more and reports
+README's results quote, and the seed-spread record that the register stage's model card quotes
+(reports/seed_spread.json, to commit; `--spread-record` elsewhere; not written for synthetic
+reviews unless asked). `--recheck` trains the first seed of each configuration once more and reports
 whether its figures came out identical (same machine, same params and seed).
 
 Writes its section of BENCHMARKS.md (other sections are left alone) and, with --record, every run's
@@ -50,6 +53,8 @@ from seeded_runs import FIGURES, mean_sd, run_model, summary
 from sentiment.config import BASELINE, Params, VariantConfig
 from sentiment.config.workspace import Workspace
 from sentiment.core.errors import SentimentError
+from sentiment.core.files import write_json
+from sentiment.registry.registration import test_split_hash
 from sentiment.stages import readers
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -205,7 +210,39 @@ def arguments_of(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--recheck", action="store_true", help="train the first seed again: identical?")
     parser.add_argument("--output", type=Path, help="the Markdown file whose section is written")
     parser.add_argument("--record", type=Path, help="write every run's figures to this JSON file")
+    parser.add_argument(
+        "--spread-record",
+        type=Path,
+        help="with --spread: the seed-spread record for the model card (default: the project's "
+        "reports/seed_spread.json on the archive, none on synthetic reviews)",
+    )
     return parser.parse_args(argv)
+
+
+def spread_record(
+    workspace: Workspace,
+    configs: dict[str, VariantConfig | None],
+    results: dict[str, Any],
+    recurrent: str,
+    facts: dict[str, Any],
+) -> dict[str, Any]:
+    """What the register stage's model card reads (`registry.card_facts.seed_spread`): per model name,
+    its settings and spread, with the training settings and the test reviews' hash they hold for."""
+    raw = readers.read_raw(workspace)
+    return {
+        "source": f"{facts['command']} ({facts['date']}, {facts['machine']}; BENCHMARKS.md, {SPREAD_TITLE})",
+        "date": facts["date"],
+        "seeds": facts["seeds"],
+        "test_data_hash": test_split_hash(raw[raw["split"] == "test"]),
+        "training": dataclasses.asdict(workspace.params.training),
+        "models": {
+            (recurrent if variant is not None else BASELINE): {
+                "settings": results[label]["settings"],
+                "summary": results[label]["summary"],
+            }
+            for label, variant in configs.items()
+        },
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -233,20 +270,28 @@ def main(argv: list[str] | None = None) -> int:
             configs = {label: variant for label, variant in configs.items() if label not in arguments.without}
             results = study(workspace, configs, arguments.seeds, arguments.epochs, arguments.recheck)
             arrays = readers.read_sequences(workspace)
+            for result in results.values():
+                result["summary"] = summary(result["runs"])
+            facts = {
+                "title": SPREAD_TITLE if arguments.spread else SECTION_TITLE,
+                **run_facts("ablation.py", argv, load_before, arrays, arguments.seeds),
+            }
+            spread_file = arguments.spread_record
+            if spread_file is None and arguments.spread and arguments.synthetic is None:
+                spread_file = Workspace.load(PROJECT_ROOT).seed_spread_record
+            if arguments.spread and spread_file is not None:
+                write_json(
+                    spread_file, spread_record(workspace, configs, results, arguments.recurrent, facts)
+                )
+                print(f"wrote {spread_file}")
         except SentimentError as error:
             print(f"error: {error}", file=sys.stderr)
             return 2
-    for result in results.values():
-        result["summary"] = summary(result["runs"])
     epochs = arguments.epochs or workspace.params.training.epochs
     data = (
         f"{source_words(arguments.synthetic)} with the default params.yaml ({review_counts(arrays)} reviews"
     )
-    facts = {
-        "title": SPREAD_TITLE if arguments.spread else SECTION_TITLE,
-        **run_facts("ablation.py", argv, load_before, arrays, arguments.seeds),
-        "data": f"Data: {data}; {epochs} epochs at most)",
-    }
+    facts["data"] = f"Data: {data}; {epochs} epochs at most)"
     section = report(results, facts)
     deliver(section, facts["title"], output, arguments.record, {**facts, "configurations": results})
     return 0

@@ -61,11 +61,13 @@ WRITE_METHODS = (
     "set_model_version_tag",
     "set_registered_model_tag",
     "delete_registered_model_tag",
+    "log_artifact",  # the model card, into the candidate's training run
 )
 # Every registry write of the promotion of version 2 over version 1, in order (method:arguments).
 PROMOTION_WRITES = (
     "create_model_version",
     "set_registered_model_tag:pending_change",  # the intent: from here on the next run completes it
+    "log_artifact",  # model_card.md
     "set_model_version_tag:2:decision",
     "set_model_version_tag:2:decision_reason",
     "set_model_version_tag:2:decided_at",
@@ -76,6 +78,7 @@ PROMOTION_WRITES = (
     "set_model_version_tag:2:margin",
     "set_model_version_tag:2:alpha",
     "set_model_version_tag:2:decision_record",
+    "set_model_version_tag:2:model_card",
     "set_model_version_tag:2:champion_since",
     "set_model_version_tag:1:champion_until",
     "update_model_version:2",
@@ -125,6 +128,7 @@ WRITES = json.loads(sys.argv[1])
 
 def label(method, args):
     shown = {"set_model_version_tag": 3, "update_model_version": 2, "create_model_version": 1}
+    shown["log_artifact"] = 1  # the run id and the local file (a temporary path) are left out
     return ":".join([method, *map(str, args[1 : shown.get(method, 2)])])
 
 
@@ -342,6 +346,19 @@ def assert_consistent(snapshot: dict[str, Any], champion: str, promotions: list[
         assert "decided_at" in versions[version][0] and versions[version][1]  # tags and description
 
 
+def model_card(workspace: Workspace, version: str) -> str:
+    """The card of a version, fetched as a user fetches it (the version's tag names its run artifact)."""
+    import mlflow
+    from mlflow import MlflowClient
+
+    uri = model_registry.mlflow_uri(workspace)
+    tags = MlflowClient(uri, registry_uri=uri).get_model_version(
+        workspace.params.registry.model_name, version
+    )
+    local = mlflow.artifacts.download_artifacts(tags.tags["model_card"], tracking_uri=uri)
+    return Path(local).read_text(encoding="utf-8")
+
+
 def without_recovery(report: dict[str, Any]) -> dict[str, Any]:
     return {key: value for key, value in report.items() if key != "recovered"}
 
@@ -405,6 +422,7 @@ def test_a_promotion_killed_at_any_write_is_completed_by_the_next_run(
     assert without_recovery(report) == states.report  # what the uninterrupted run reported
     assert ("recovered" in report) == intent_left(index, when, "promotion")
     assert_consistent(registry_snapshot(workspace), NEW, [OLD, NEW])
+    assert f"Promoted: version {NEW} is `@champion` (replacing version {OLD})." in model_card(workspace, NEW)
 
     assert cli.main(rollback_argv(workspace.root)) == 0
     assert f"champion is version {OLD} again" in capsys.readouterr().out

@@ -23,6 +23,7 @@ _LOCAL_TRACKING_STORE = "mlflow.db"
 _LOCAL_ARTIFACTS = "mlruns"
 _VALIDATION_GATE = "passed.json"
 _REGISTRY_REPORT = "registry.json"
+_SEED_SPREAD_RECORD = "seed_spread.json"
 _PRETRAINING_REPORT = "pretraining.json"
 _CLAIMS_REPORT = "course_claims"  # .md (the table) and .json (a DVC metric)
 _CLIPPING_DIR = "clipping"
@@ -131,6 +132,13 @@ class Workspace:
     def behaviour_suite(self) -> Path:
         """The behavioural suite (templates and lexicons) the register stage and `sentiment behave` run."""
         return BEHAVIOUR_SUITE_FILE
+
+    # The seed spread of the chosen model (benchmarks/ablation.py --spread), committed when measured;
+    # the register stage's model card quotes it when it is of the same model and test reviews. Not a
+    # DVC dependency: it is optional, and it changes only what the next new version's card says.
+    @property
+    def seed_spread_record(self) -> Path:
+        return self.reports_dir / _SEED_SPREAD_RECORD
 
     # The course's claims (stage claims): the report, its metric, and the clipping experiment's files.
     @property

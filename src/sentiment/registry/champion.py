@@ -6,15 +6,15 @@ the registered model, its `champion`/`challenger` aliases, its promotion history
 model tag, which `rollback` replays to give the champion back to the previous holder), and how a
 change of several writes is made all-or-nothing.
 
-MLflow has no transactions, so a change of several writes (a promotion: aliases, decision tags,
-description, history event) is made all-or-nothing by recording it first: `ModelRegistry.commit`
-writes the whole `Change` as the registered-model tag `pending_change` (the commit point), then makes
-its writes, each of which sets a value and can be repeated, and deletes the tag last. A process killed
-anywhere in between leaves the tag, and the next registry command (`register`, `rollback`) starts with
-`ModelRegistry.recover`, which makes the same writes again (the history event only if no event has
-its id) and deletes the tag. Killed before the tag is written, a run has changed nothing but perhaps
-added a version without aliases or decision, which the next run finds by its training run and decides
-again.
+MLflow has no transactions, so a change of several writes (a promotion: model card, aliases,
+decision tags, description, history event; `registry.change`) is made all-or-nothing by recording
+it first: `ModelRegistry.commit` writes the whole `Change` as the registered-model tag
+`pending_change` (the commit point), then makes its writes, each of which sets a value and can be
+repeated, and deletes the tag last. A process killed anywhere in between leaves the tag, and the next
+registry command (`register`, `rollback`) starts with `ModelRegistry.recover`, which makes the same
+writes again (the history event only if no event has its id) and deletes the tag. Killed before the
+tag is written, a run has changed nothing but perhaps added a version without aliases, decision or
+model card, which the next run finds by its training run and decides again (card included).
 No file paths here: `stages.register` gathers the candidate and passes it in.
 """
 
@@ -22,10 +22,8 @@ from __future__ import annotations
 
 import json
 import logging
-import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from dataclasses import dataclass
 from typing import Any
 
 from mlflow import MlflowClient
@@ -33,8 +31,8 @@ from mlflow.entities.model_registry import ModelVersion
 from mlflow.exceptions import MlflowException
 
 from sentiment.config import RegistryConfig
-from sentiment.core.errors import SentimentError
 from sentiment.evaluation.behaviour import BehaviourResult
+from sentiment.registry.change import PENDING_TAG, Change, log_run_file, utc_now
 from sentiment.tracking.runs import model_id
 
 logger = logging.getLogger(__name__)
@@ -42,13 +40,7 @@ logger = logging.getLogger(__name__)
 HISTORY_TAG = "champion_history"
 HISTORY_LIMIT = 200  # events kept in the tag (a registry tag holds at most 100,000 characters)
 ROLLED_BACK_TAG = "rolled_back_at"
-PENDING_TAG = "pending_change"  # the registered-model tag holding a change until all its writes are made
 DECISION_RECORD_TAG = "decision_record"  # a version's decision as the register stage reported it (JSON)
-CHANGE_KINDS = frozenset({"promotion", "challenger", "rollback"})
-
-
-class RegistryError(SentimentError):
-    """The registry cannot do what was asked (no previous champion, inconsistent aliases, ...)."""
 
 
 @dataclass(frozen=True)
@@ -63,71 +55,6 @@ class Candidate:
     provenance: Mapping[str, str]  # experiment_id, git_commit, data_version, ...
     # its results on the behavioural suite (`registry.behaviour_gate`); failed: never champion
     behaviour: BehaviourResult | None = None
-
-
-def utc_now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
-
-
-@dataclass(frozen=True)
-class Change:
-    """Every write of one registry change, recorded (as JSON in PENDING_TAG) before the first of them.
-
-    Each write sets a value, so making them again after a cut changes nothing already made: the
-    version tags, then the descriptions, then the aliases (a None version: the alias is removed), then
-    the history event, which is appended only if no event in the history has the change's id.
-    """
-
-    kind: str  # one of CHANGE_KINDS
-    summary: str  # in words, for the log: "promotion of version 2 (champion was version 1)"
-    version_tags: tuple[tuple[str, str, str], ...] = ()  # (version, key, value)
-    descriptions: Mapping[str, str] = field(default_factory=dict)  # version -> description
-    aliases: Mapping[str, str | None] = field(default_factory=dict)  # alias -> version, or None: remove
-    event: Mapping[str, Any] | None = None  # appended to the history, with "id" set to the change's id
-    id: str = field(default_factory=lambda: uuid.uuid4().hex)
-    started_at: str = field(default_factory=utc_now)
-
-    def to_json(self) -> str:
-        return json.dumps(
-            {
-                "id": self.id,
-                "kind": self.kind,
-                "summary": self.summary,
-                "started_at": self.started_at,
-                "version_tags": [list(tag) for tag in self.version_tags],
-                "descriptions": dict(self.descriptions),
-                "aliases": dict(self.aliases),
-                "event": None if self.event is None else {**self.event, "id": self.id},
-            }
-        )
-
-    @classmethod
-    def from_json(cls, text: str, where: str) -> Change:
-        """The change recorded in `text`; a RegistryError naming `where` if it is not one."""
-        try:
-            data = json.loads(text)
-            change = cls(
-                kind=str(data["kind"]),
-                summary=str(data["summary"]),
-                version_tags=tuple((str(v), str(k), str(value)) for v, k, value in data["version_tags"]),
-                descriptions={str(v): str(words) for v, words in data["descriptions"].items()},
-                aliases={str(a): None if v is None else str(v) for a, v in data["aliases"].items()},
-                event=None if data["event"] is None else dict(data["event"]),
-                id=str(data["id"]),
-                started_at=str(data["started_at"]),
-            )
-        except (ValueError, KeyError, TypeError, AttributeError) as error:
-            raise RegistryError(
-                f"the tag '{PENDING_TAG}' of {where} does not hold a change sentiment wrote ({error!r}); "
-                "check the registered model's aliases, tags and history, then delete the tag"
-            ) from None
-        if change.kind not in CHANGE_KINDS:
-            raise RegistryError(f"the tag '{PENDING_TAG}' of {where} holds an unknown change '{change.kind}'")
-        return change
-
-    def record(self) -> dict[str, str]:
-        """What a report says of this change when a later run completed it."""
-        return {"change": self.kind, "summary": self.summary, "started_at": self.started_at}
 
 
 class ModelRegistry:
@@ -201,6 +128,8 @@ class ModelRegistry:
         return change
 
     def _apply(self, change: Change) -> None:
+        for run_id, name, text in change.run_files:
+            log_run_file(self.client, run_id, name, text)
         for version, key, value in change.version_tags:
             self.client.set_model_version_tag(self.name, version, key, value)
         for version, description in change.descriptions.items():

@@ -12,6 +12,7 @@ written before both predictions and the candidate's logged model are in hand; th
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 from collections.abc import Callable, Mapping
@@ -29,11 +30,14 @@ from sentiment.registry.champion import (
     DECISION_RECORD_TAG,
     ROLLED_BACK_TAG,
     Candidate,
-    Change,
     ModelRegistry,
-    RegistryError,
-    utc_now,
 )
+from sentiment.registry.change import Change, RegistryError, utc_now
+from sentiment.registry.model_card import CARD_FILE
+
+# The decision report in, the model card (Markdown) and its summary for the description out.
+CardWriter = Callable[[Mapping[str, Any]], tuple[str, str]]
+CARD_TAG = "model_card"  # the decided version's tag: where its card is (runs:/<run id>/model_card.md)
 
 
 @dataclass(frozen=True)
@@ -154,9 +158,14 @@ FIGURE_TAGS = (
 
 
 def _decision_change(
-    registry: ModelRegistry, candidate: Candidate, version: ModelVersion, report: Mapping[str, Any]
+    registry: ModelRegistry,
+    candidate: Candidate,
+    version: ModelVersion,
+    report: Mapping[str, Any],
+    card: CardWriter | None = None,
 ) -> Change:
-    """The change that records a promotion or challenger decision (`report`) in the registry."""
+    """The change that records a promotion or challenger decision (`report`) in the registry, with the
+    version's model card (`card`) logged into its training run as part of the same change."""
     outcome, reason = str(report["decision"]), str(report["reason"])
     paired = report["paired_test"] or {}  # empty for a first model: no champion to test against
     if paired:
@@ -167,6 +176,12 @@ def _decision_change(
         tags.update(behaviour_gate.version_tags(candidate.behaviour))
     tags[DECISION_RECORD_TAG] = json.dumps(report)
     description = describe(candidate, registry.config, outcome, reason)
+    run_files: tuple[tuple[str, str, str], ...] = ()
+    if card is not None:
+        text, summary = card(report)
+        description = f"{description} {summary}"
+        tags[CARD_TAG] = f"runs:/{candidate.run_id}/{CARD_FILE}"
+        run_files = ((candidate.run_id, CARD_FILE, text),)
     if outcome == "promoted":
         event = {
             "variant": candidate.variant,
@@ -175,8 +190,10 @@ def _decision_change(
             **paired,
             "decision": outcome,
         }
-        return registry.promotion(version, reason, tags, description, event)
-    return registry.challenger_change(version, tags, description)
+        change = registry.promotion(version, reason, tags, description, event)
+    else:
+        change = registry.challenger_change(version, tags, description)
+    return dataclasses.replace(change, run_files=run_files)
 
 
 def _report(
@@ -223,10 +240,13 @@ def register(
     candidate: Candidate,
     log_model: Callable[[], str],
     predictions: ReviewPredictions,
+    card: CardWriter | None = None,
 ) -> dict[str, Any]:
     """Register the candidate and move the aliases as the rules say; returns the decision as data.
 
     `log_model()` logs the served model and returns its URI (called only for a new version).
+    `card(report)` writes the model card of a promotion or challenger decision, which is logged as
+    `model_card.md` into the candidate's training run within the decision's change (all-or-nothing).
     A change a killed run left half made is completed first (the report's `recovered`); a candidate
     whose promotion made the current champion gets that decision again, as its first run reported it.
     """
@@ -243,7 +263,7 @@ def register(
             "promoted",
             "challenger",
         ):  # an unchanged or rejected version keeps its record
-            registry.commit(_decision_change(registry, candidate, outcome.version, report))
+            registry.commit(_decision_change(registry, candidate, outcome.version, report, card))
     if recovered is not None:
         report["recovered"] = recovered.record()
     return report

@@ -26,7 +26,7 @@ from sentiment.core.errors import DataError
 from sentiment.core.files import read_json
 from sentiment.data.vocabulary import Vocabulary
 from sentiment.evaluation.behaviour_suite import Case
-from sentiment.registry import behaviour_gate, decision, gate
+from sentiment.registry import behaviour_gate, card_facts, decision, gate
 from sentiment.registry import champion as registry
 from sentiment.serving.inputs import ServingConfig, prepare_reviews
 from sentiment.tracking import orphans
@@ -236,9 +236,14 @@ def register_best(
     test_sequences: Mapping[str, np.ndarray],
     provenance: Mapping[str, str],
     behaviour_cases: Sequence[Case],
+    spread_record: tuple[Mapping[str, Any], str] | None = None,
 ) -> dict[str, Any]:
     """Run every model on the behavioural suite's cases, choose the one with the best validation metric
-    among those that pass (all of them when none does), and gate it against the champion."""
+    among those that pass (all of them when none does), and gate it against the champion.
+
+    A new decision logs the version's model card (`registry.model_card`) with it: `spread_record` is a
+    seed-spread record and its file (benchmarks/ablation.py --spread); absent, the card says so.
+    """
     import mlflow
     from mlflow import MlflowClient
 
@@ -282,9 +287,21 @@ def register_best(
             return log_served_model(best, vocabulary_path, served, data_hash)
 
     predictions = _predictions(best, vocabulary_path, served, test_reviews, tracking_uri)
+    card = card_facts.card_writer(
+        best,
+        records.get(BASELINE),
+        params,
+        provenance,
+        data_hash,
+        {split: len(test_sequences[f"y_{split}"]) for split in ("train", "validation", "test")},
+        served_megabytes=best.model_path.stat().st_size / 1e6,
+        spread_record=None if spread_record is None else spread_record[0],
+        behaviour=behaviour[best.variant].to_dict(params.behaviour.examples),
+        spread_where=card_facts.DEFAULT_SPREAD_WHERE if spread_record is None else spread_record[1],
+    )
     # MLflow resolves a new version's logged model through the global tracking URI (not the client's).
     with using_tracking_uri(tracking_uri):
-        report = decision.register(client, config, candidate, log_model, predictions)
+        report = decision.register(client, config, candidate, log_model, predictions, card)
     behaviour_gate.log_metrics(
         client, {name: r.run["mlflow_run_id"] for name, r in records.items()}, behaviour
     )

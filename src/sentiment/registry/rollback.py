@@ -13,7 +13,8 @@ from typing import Any
 from mlflow import MlflowClient
 
 from sentiment.config import RegistryConfig
-from sentiment.registry.champion import ROLLED_BACK_TAG, Change, ModelRegistry, RegistryError, utc_now
+from sentiment.registry.champion import ROLLED_BACK_TAG, ModelRegistry
+from sentiment.registry.change import Change, RegistryError, utc_now
 
 
 def champion_holders(history: list[dict[str, Any]]) -> list[str]:

@@ -10,7 +10,8 @@ import pandas as pd
 
 from sentiment.config import BASELINE, model_family
 from sentiment.config.workspace import VALIDATIONS, Workspace
-from sentiment.core.files import write_json
+from sentiment.core.errors import DataError
+from sentiment.core.files import read_json, write_json
 from sentiment.stages.readers import read_raw, read_sequences
 
 if TYPE_CHECKING:
@@ -87,11 +88,25 @@ def register(workspace: Workspace) -> Path:
         read_sequences(workspace),
         provenance,
         cases,
+        spread_record=_seed_spread_record(workspace),
     )
     target = workspace.registry_report
     write_json(target, report)
     logger.info("register: %s (%s)", report["decision"], report["reason"])
     return target
+
+
+def _seed_spread_record(workspace: Workspace) -> tuple[dict[str, object], str] | None:
+    """The committed seed-spread record and its file, if the benchmark wrote one (the card's source)."""
+    path = workspace.seed_spread_record
+    if not path.is_file():
+        return None
+    try:
+        return read_json(path), workspace.shown(path)
+    except ValueError as error:
+        raise DataError(
+            f"the seed-spread record is not valid JSON ({error}); nothing was registered", path
+        ) from None
 
 
 def rollback(workspace: Workspace, reason: str = "manual rollback") -> dict[str, object]:
