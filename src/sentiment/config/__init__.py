@@ -1,11 +1,13 @@
 """Typed params (frozen config objects, strict loader) and the Workspace that owns every path.
 
 Every section of params.yaml maps onto a frozen dataclass; callers import them from `sentiment.config`.
-The sections live in modules of their own (`sections`, `validation_sections`, `claims_section`) to
-keep files small; `schema` holds the strict loader's rules (types, ranges and formats, required keys).
+The sections live in modules of their own (`sections`, `validation_sections`, `claims_section`,
+`drift_section`) to keep files small; `schema` holds the strict loader's rules (types, ranges and
+formats, required keys).
 """
 
 from sentiment.config.claims_section import ClaimsConfig, ClaimVariantsConfig, ClippingConfig
+from sentiment.config.drift_section import DriftConfig
 from sentiment.config.loader import (
     DEFAULT_PARAMS_FILE,
     CleaningConfig,
@@ -55,6 +57,7 @@ __all__ = [
     "ClippingConfig",
     "ConfigError",
     "DiagnosticsConfig",
+    "DriftConfig",
     "EmbeddingStorage",
     "LeakageConfig",
     "Params",

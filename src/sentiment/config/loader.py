@@ -15,6 +15,7 @@ from typing import Annotated, Any, Literal
 import yaml
 
 from sentiment.config.claims_section import ClaimsConfig
+from sentiment.config.drift_section import DriftConfig
 from sentiment.config.schema import NonEmpty, Pattern, Range, RelativePath, Word, build, convert
 from sentiment.config.sections import (
     BaselineConfig,
@@ -134,6 +135,7 @@ class Params:
     baseline: BaselineConfig
     diagnostics: DiagnosticsConfig
     claims: ClaimsConfig
+    drift: DriftConfig
 
     def __post_init__(self) -> None:
         # The pretrained vectors fill the word table row for row: their size must be the table's.

@@ -26,6 +26,7 @@ _REGISTRY_REPORT = "registry.json"
 _PRETRAINING_REPORT = "pretraining.json"
 _CLAIMS_REPORT = "course_claims"  # .md (the table) and .json (a DVC metric)
 _CLIPPING_DIR = "clipping"
+_DRIFT_DIR = "drift"  # BATCH.html (the report) and BATCH.json, per scored batch
 
 
 @dataclass(frozen=True)
@@ -137,6 +138,15 @@ class Workspace:
     def clipping_dir(self) -> Path:
         """clipping.csv (loss and gradient norm per step) and clipping.png."""
         return self.reports_dir / _CLIPPING_DIR
+
+    # Scheduled batch scoring (flows/scoring.py): each batch's drift report, HTML and JSON.
+    @property
+    def drift_dir(self) -> Path:
+        return self.reports_dir / _DRIFT_DIR
+
+    def drift_report(self, batch: str) -> tuple[Path, Path]:
+        """The drift report of the batch named `batch`: (the HTML page, the JSON record)."""
+        return self.drift_dir / f"{batch}.html", self.drift_dir / f"{batch}.json"
 
     # Bookkeeping.
     @property
