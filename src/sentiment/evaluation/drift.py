@@ -70,7 +70,9 @@ class DriftReport:
     min_reviews: int
     statistics: tuple[Statistic, ...]
     length_p_value: float
-    length_histogram: dict[str, list[float]]  # bin upper bounds and each side's share of reviews
+    # each side's share of reviews per length bin; bin i holds lengths up to upper_bounds[i] (and above
+    # the previous bound), the last bin the lengths above all of them
+    length_histogram: dict[str, list[float]]
     over_represented: list[dict[str, Any]]  # words more frequent in the batch, with both frequencies
     under_represented: list[dict[str, Any]]
 
@@ -135,18 +137,18 @@ def word_shifts(
     batch_total = max(sum(batch.values()), 1)
     candidates = {word for word, _ in reference.most_common(top_words)}
     candidates |= {word for word, _ in batch.most_common(top_words)}
-    rows = [
-        {
-            "word": word,
-            "reference": reference.get(word, 0) / reference_total,
-            "batch": batch.get(word, 0) / batch_total,
-        }
+    frequencies = [
+        (word, reference.get(word, 0) / reference_total, batch.get(word, 0) / batch_total)
         for word in sorted(candidates)
     ]
-    rows.sort(key=lambda row: row["batch"] - row["reference"])
-    over = [row for row in reversed(rows[-shown:]) if row["batch"] > row["reference"]]
-    under = [row for row in rows[:shown] if row["batch"] < row["reference"]]
-    return over, under
+    frequencies.sort(key=lambda entry: entry[2] - entry[1])
+    over = [entry for entry in reversed(frequencies[-shown:]) if entry[2] > entry[1]]
+    under = [entry for entry in frequencies[:shown] if entry[2] < entry[1]]
+
+    def rows(side: list[tuple[str, float, float]]) -> list[dict[str, Any]]:
+        return [{"word": word, "reference": before, "batch": after} for word, before, after in side]
+
+    return rows(over), rows(under)
 
 
 def length_histogram(reference: np.ndarray, batch: np.ndarray, bins: int = 10) -> dict[str, list[float]]:
@@ -161,7 +163,7 @@ def length_histogram(reference: np.ndarray, batch: np.ndarray, bins: int = 10) -
     reference_shares = np.bincount(reference_bins, minlength=size) / len(reference)
     batch_shares = np.bincount(batch_bins, minlength=size) / max(len(batch), 1)
     return {
-        "upper_bounds": [*bounds.tolist(), float("inf")],
+        "upper_bounds": bounds.tolist(),
         "reference": reference_shares.tolist(),
         "batch": batch_shares.tolist(),
     }
