@@ -103,10 +103,9 @@ def test_unchanged_reviews_show_no_drift(champion: Workspace, tmp_path: Path) ->
 def test_other_language_or_much_shorter_reviews_drift_and_announce_it(
     champion: Workspace, tmp_path: Path, reviews: list[str], drifted: set[str]
 ) -> None:
+    from flows.tasks import DRIFT_EVENT
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRunId
-
-    from flows.tasks import DRIFT_EVENT
 
     state = run(champion, write_csv(tmp_path / "today.csv", reviews), tmp_path / "scored.csv", "drifted")
     assert state.is_completed() and state.name == "Drift"
@@ -129,10 +128,9 @@ def test_other_language_or_much_shorter_reviews_drift_and_announce_it(
 
 def test_the_retraining_trigger_matches_the_drift_event(champion: Workspace) -> None:
     """prefect.yaml's trigger, parsed as `prefect deploy` parses it, fires on the flow's event."""
+    from flows.tasks import BATCH_RESOURCE, DRIFT_EVENT
     from prefect.cli.deploy._triggers import _initialize_deployment_triggers
     from prefect.events.schemas.events import Resource
-
-    from flows.tasks import BATCH_RESOURCE, DRIFT_EVENT
 
     deployments = yaml.safe_load((PROJECT_ROOT / "prefect.yaml").read_text(encoding="utf-8"))["deployments"]
     by_name = {deployment["name"]: deployment for deployment in deployments}
