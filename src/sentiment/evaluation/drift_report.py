@@ -73,7 +73,12 @@ def _bars(histogram: dict[str, list[float]]) -> str:
     height = 18
     bounds = histogram["upper_bounds"]
     for index in range(len(histogram["reference"])):
-        label = f"{previous:.0f}-{bounds[index]:.0f}" if index < len(bounds) else f"> {previous:.0f}"
+        if index == 0:
+            label = f"up to {bounds[0]:.0f}" if bounds else "all"
+        elif index < len(bounds):
+            label = f"{previous + 1:.0f}-{bounds[index]:.0f}"
+        else:
+            label = f"over {previous:.0f}"
         previous = bounds[index] if index < len(bounds) else previous
         top = index * 2 * height
         cells = [f'<text x="0" y="{top + 26}" font-size="12">{label} words</text>']
