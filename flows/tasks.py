@@ -17,10 +17,18 @@ from typing import Any
 from prefect import task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
+from prefect.events import emit_event
 
 from sentiment.config.workspace import Workspace
 from sentiment.orchestration import dvc_stages, pipeline_inputs, run_report, stage_runner
 from sentiment.orchestration.retry_policy import task_retry_options
+from sentiment.stages import batch_scoring
+from sentiment.stages.batch_scoring import BatchOutcome
+
+# The event a drifted batch emits, on the resource sentiment.batch.<batch name>: prefect.yaml's
+# weekly-retraining deployment has a trigger on it.
+DRIFT_EVENT = "sentiment.drift.detected"
+BATCH_RESOURCE = "sentiment.batch"
 
 
 @task(name="stage", task_run_name="{stage_name}", cache_policy=NO_CACHE, **task_retry_options())
@@ -110,3 +118,54 @@ def publish_course_claims(workspace: Workspace) -> str:
             description="Which claims of the course notes hold on this run's models",
         )
     )
+
+
+@task(name="score-batch", cache_policy=NO_CACHE, **task_retry_options())
+def score_batch(
+    workspace: Workspace,
+    input_path: str,
+    output_path: str,
+    column: str,
+    model_uri: str | None,
+    batch: str | None,
+) -> BatchOutcome:
+    """Score a batch of new reviews with the registered model and write its drift report."""
+    return batch_scoring.score_batch(
+        workspace, Path(input_path), Path(output_path), column, model_uri=model_uri, batch=batch
+    )
+
+
+@task(name="drift-report", cache_policy=NO_CACHE)
+def publish_drift_report(outcome: BatchOutcome) -> str:
+    """The batch's drift verdict as a Markdown artifact and its statistics as a table artifact."""
+    create_table_artifact(
+        key="drift-statistics",
+        table=outcome.rows,
+        description=f"Drift statistics of batch {outcome.batch} against the training reviews",
+    )
+    return str(
+        create_markdown_artifact(
+            key="drift-report",
+            markdown=outcome.markdown
+            + f"\nReport: `{outcome.report_html}`; scored table: `{outcome.scored}`\n",
+            description=f"Batch {outcome.batch}: {outcome.verdict}",
+        )
+    )
+
+
+@task(name="drift-event", cache_policy=NO_CACHE)
+def announce_drift(outcome: BatchOutcome) -> str:
+    """Emit `sentiment.drift.detected` for the batch: prefect.yaml's retraining trigger listens for it."""
+    event = emit_event(
+        event=DRIFT_EVENT,
+        resource={
+            "prefect.resource.id": f"{BATCH_RESOURCE}.{outcome.batch}",
+            "prefect.resource.name": outcome.batch,
+        },
+        payload={
+            "drifted": list(outcome.drifted),
+            "reviews": outcome.reviews,
+            "report": str(outcome.report_html),
+        },
+    )
+    return str(event.id) if event else ""

@@ -2,12 +2,13 @@
 
 Every section of params.yaml maps onto a frozen dataclass; callers import them from `sentiment.config`.
 The sections live in modules of their own (`sections`, `validation_sections`, `claims_section`,
-`behaviour_section`) to
-keep files small; `schema` holds the strict loader's rules (types, ranges and formats, required keys).
+`behaviour_section`, `drift_section`) to keep files small; `schema` holds the strict loader's rules (types,
+ranges and formats, required keys).
 """
 
 from sentiment.config.behaviour_section import TEST_TYPES, BehaviourConfig, BehaviourThresholds
 from sentiment.config.claims_section import ClaimsConfig, ClaimVariantsConfig, ClippingConfig
+from sentiment.config.drift_section import DriftConfig
 from sentiment.config.loader import (
     DEFAULT_PARAMS_FILE,
     CleaningConfig,
@@ -60,6 +61,7 @@ __all__ = [
     "ClippingConfig",
     "ConfigError",
     "DiagnosticsConfig",
+    "DriftConfig",
     "EmbeddingStorage",
     "LeakageConfig",
     "Params",

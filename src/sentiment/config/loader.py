@@ -16,6 +16,7 @@ import yaml
 
 from sentiment.config.behaviour_section import BehaviourConfig
 from sentiment.config.claims_section import ClaimsConfig
+from sentiment.config.drift_section import DriftConfig
 from sentiment.config.schema import NonEmpty, Pattern, Range, RelativePath, Word, build, convert
 from sentiment.config.sections import (
     BaselineConfig,
@@ -136,6 +137,7 @@ class Params:
     diagnostics: DiagnosticsConfig
     claims: ClaimsConfig
     behaviour: BehaviourConfig
+    drift: DriftConfig
 
     def __post_init__(self) -> None:
         # The pretrained vectors fill the word table row for row: their size must be the table's.

@@ -30,6 +30,7 @@ _CLIPPING_DIR = "clipping"
 # The behavioural suite's templates and lexicons, kept with the code (package data): every checkout and
 # installed copy runs the same suite; dvc.yaml's register stage depends on the file.
 BEHAVIOUR_SUITE_FILE = Path(__file__).resolve().with_name("behaviour_suite.yaml")
+_DRIFT_DIR = "drift"  # BATCH.html (the report) and BATCH.json, per scored batch
 
 
 @dataclass(frozen=True)
@@ -153,6 +154,15 @@ class Workspace:
     def clipping_dir(self) -> Path:
         """clipping.csv (loss and gradient norm per step) and clipping.png."""
         return self.reports_dir / _CLIPPING_DIR
+
+    # Scheduled batch scoring (flows/scoring.py): each batch's drift report, HTML and JSON.
+    @property
+    def drift_dir(self) -> Path:
+        return self.reports_dir / _DRIFT_DIR
+
+    def drift_report(self, batch: str) -> tuple[Path, Path]:
+        """The drift report of the batch named `batch`: (the HTML page, the JSON record)."""
+        return self.drift_dir / f"{batch}.html", self.drift_dir / f"{batch}.json"
 
     # Bookkeeping.
     @property

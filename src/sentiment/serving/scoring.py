@@ -19,6 +19,7 @@ from sentiment.core.errors import DataError, SentimentError
 from sentiment.core.files import atomic_path
 from sentiment.evaluation.metrics import binary_metrics
 from sentiment.serving.inputs import NEGATIVE, OUTPUT_COLUMNS, POSITIVE, REVIEW_COLUMN
+from sentiment.serving.review_folder import read_review_folder
 from sentiment.tracking.uris import redacted
 
 SCORING_BATCH = 1000
@@ -106,7 +107,10 @@ def _format(path: Path) -> str:
 
 
 def read_reviews_file(path: Path, column: str) -> pd.DataFrame:
-    """A CSV (the review column read as text) or Parquet file holding a review column."""
+    """A CSV (the review column read as text) or Parquet file holding a review column, or a folder of
+    `.txt` reviews (`serving.review_folder`: a `file` column and the review column)."""
+    if path.is_dir():
+        return read_review_folder(path, column)
     kind = _format(path)
     if not path.is_file():
         raise DataError("input file not found", path)
@@ -124,21 +128,40 @@ def read_reviews_file(path: Path, column: str) -> pd.DataFrame:
     return table
 
 
-def score_file(model: Any, source: Path, target: Path, column: str = REVIEW_COLUMN) -> pd.DataFrame:
-    """Write `source`'s rows with the model's prediction columns to `target` (atomically).
+def output_format(target: Path) -> str:
+    """The format a scored table is written in (by the suffix of `target`): CSV or Parquet."""
+    return _format(target)
 
-    A prediction column whose name the input already uses (e.g. `label`) is written as `predicted_<name>`.
+
+def score_table(model: Any, table: pd.DataFrame, column: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(`table`'s rows with the model's prediction columns, the prediction table alone).
+
+    A prediction column whose name the input already uses (e.g. `label`) is added as `predicted_<name>`.
     """
-    kind = _format(target)
-    table = read_reviews_file(source, column)
     predictions = predict_reviews(model, table[column].astype(object).tolist())
-    predictions = predictions.rename(
+    renamed = predictions.rename(
         columns={name: f"predicted_{name}" for name in predictions.columns if name in table.columns}
     )
-    scored = pd.concat([table.reset_index(drop=True), predictions], axis=1)
+    return pd.concat([table.reset_index(drop=True), renamed], axis=1), predictions
+
+
+def write_table(scored: pd.DataFrame, target: Path) -> None:
+    """Write a scored table atomically, as CSV or Parquet by `target`'s suffix."""
+    kind = _format(target)
     with atomic_path(target) as temporary:
         if kind == "CSV":
             scored.to_csv(temporary, index=False)
         else:
             scored.to_parquet(temporary, index=False)
+
+
+def score_file(model: Any, source: Path, target: Path, column: str = REVIEW_COLUMN) -> pd.DataFrame:
+    """Write `source`'s rows (a CSV or Parquet file, or a folder of `.txt` reviews) with the model's
+    prediction columns to `target` (CSV or Parquet, atomically: nothing is written on an error).
+
+    A prediction column whose name the input already uses (e.g. `label`) is written as `predicted_<name>`.
+    """
+    output_format(target)
+    scored, _ = score_table(model, read_reviews_file(source, column), column)
+    write_table(scored, target)
     return scored
