@@ -68,7 +68,7 @@ def candidate_model(workspace: Workspace, name: str) -> Iterator[ServedModel]:
     if name != BASELINE and name not in params.models:
         raise ConfigError(f"--candidate: {name!r} is not a model of {workspace.params_file}")
     record = registration.read_training_record(
-        name, workspace.model_file(name), workspace.metrics_file(name), workspace.run_record(name),
+        name, workspace.model_file(name), workspace.evaluation_file(name), workspace.run_record(name),
         model_family(name, params.models),
     )  # fmt: skip
     raw = readers.read_raw(workspace)

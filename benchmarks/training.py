@@ -61,10 +61,10 @@ def train_all(workspace: Workspace) -> dict[str, dict[str, Any]]:
         else:
             model_training.train(workspace, name)
         seconds = time.perf_counter() - started
-        metrics = json.loads(
-            model_training.model_outputs(workspace, name).metrics.read_text(encoding="utf-8")
-        )
-        results[name] = {**metrics, "stage_seconds": seconds}
+        outputs = model_training.model_outputs(workspace, name)
+        metrics = json.loads(outputs.evaluation.read_text(encoding="utf-8"))
+        speed = json.loads(outputs.timings.read_text(encoding="utf-8"))
+        results[name] = {**metrics, "speed": speed, "stage_seconds": seconds}
         print(
             f"{name}: validation accuracy {metrics['validation']['accuracy']:.4f} | report only: test "
             f"accuracy {metrics['test']['accuracy']:.4f} ({seconds / 60:.1f} min)",

@@ -59,7 +59,7 @@ def test_the_report_decides_each_claim_on_the_training_stages_metrics(
     workspace, data = claimed
     claims = data["claims"]
     assert len(claims) == 9 and sum(data["summary"].values()) == 9
-    metrics = {name: read_json(workspace.metrics_file(name)) for name in (*TRAINED, "baseline")}
+    metrics = {name: read_json(workspace.evaluation_file(name)) for name in (*TRAINED, "baseline")}
     # the gated cells against the simple RNN: the training stages' test accuracies, the params' margin
     gated = claims["gated_beat_simple_rnn"]
     leads = {
@@ -129,10 +129,10 @@ def test_a_claim_turns_to_does_not_hold_when_the_metrics_say_so(
     claimed: tuple[Workspace, dict[str, Any]],
 ) -> None:
     workspace, _ = claimed
-    path = workspace.metrics_file("lstm")
+    path = workspace.evaluation_file("lstm")
     original = read_json(path)
     changed = {**original, "test": {**original["test"]}}
-    rnn = read_json(workspace.metrics_file("rnn"))["test"]["accuracy"]
+    rnn = read_json(workspace.evaluation_file("rnn"))["test"]["accuracy"]
     changed["test"]["accuracy"] = rnn - 0.05  # lstm now five points behind the simple RNN
     write_json(path, changed)
     try:

@@ -97,10 +97,22 @@ def test_dvc_outputs_are_the_workspace_paths(stage_imports: tuple[Path, dict[str
             workspace.validation_gate,
         },
         "register": {workspace.registry_report},
-        "claims": {workspace.claims_report, workspace.claims_metrics, workspace.clipping_dir},
+        "claims": {
+            workspace.claims_report,
+            workspace.claims_metrics,
+            workspace.claims_summary,
+            workspace.clipping_dir,
+        },
     }
     for name in (VARIANT, BASELINE):
-        files = {workspace.model_file(name), workspace.metrics_file(name), workspace.run_record(name)}
+        files = {
+            workspace.model_file(name),
+            workspace.evaluation_file(name),
+            workspace.timings_file(name),
+            workspace.metrics_file(name, "validation"),
+            workspace.metrics_file(name, "test"),
+            workspace.run_record(name),
+        }
         plots = workspace.plots_dir(name)
         embeddings = workspace.embeddings_dir(name)
         expected[f"train@{name}" if name != BASELINE else BASELINE] = (

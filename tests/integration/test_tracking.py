@@ -117,3 +117,26 @@ def test_an_unreachable_tracking_server_is_named(
         tracking.tracked_run(Workspace(tmp_path, project_config), "rnn", lineage, {}, {}),
     ):
         pass
+
+
+def test_the_experiment_opens_on_its_training_runs_in_the_mlflow_ui(
+    tmp_path: Path, data_files: dict[str, Path], project_config: Params
+) -> None:
+    """MLflow 3 shows an experiment without a kind in its GenAI view; ours is marked model development,
+    also when it was made before (a kind someone chose is kept)."""
+    from mlflow import MlflowClient
+
+    workspace = Workspace(tmp_path.resolve(), project_config)
+    uri = tracking.tracking_uri(workspace)
+    client = MlflowClient(uri)
+    made = client.get_experiment(tracking.experiment_id(workspace, uri))
+    assert made.tags[tracking.EXPERIMENT_KIND_TAG] == "custom_model_development"
+
+    client.delete_experiment_tag(made.experiment_id, tracking.EXPERIMENT_KIND_TAG)  # an older experiment
+    tracking.experiment_id(workspace, uri)
+    assert client.get_experiment(made.experiment_id).tags[tracking.EXPERIMENT_KIND_TAG] == (
+        "custom_model_development"
+    )
+    client.set_experiment_tag(made.experiment_id, tracking.EXPERIMENT_KIND_TAG, "genai_development")
+    tracking.experiment_id(workspace, uri)
+    assert client.get_experiment(made.experiment_id).tags[tracking.EXPERIMENT_KIND_TAG] == "genai_development"

@@ -69,7 +69,7 @@ def trained_workspace(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Work
 
 def outputs_of(workspace: Workspace, name: str) -> dict[str, Path]:
     outputs = model_training.model_outputs(workspace, name)
-    return {"model": outputs.model, "metrics": outputs.metrics, "plots": outputs.plots_dir,
+    return {"model": outputs.model, "metrics": outputs.evaluation, "plots": outputs.plots_dir,
             "run": outputs.run_record, "embeddings": outputs.embeddings_dir or Path()}  # fmt: skip
 
 

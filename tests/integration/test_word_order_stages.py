@@ -110,7 +110,7 @@ def test_the_stages_report_the_shuffled_accuracy_and_orderless_models_lose_nothi
 
     rows = {row["model"]: row for row in run_report.model_comparison(workspace)[0]}
     for name in ("bag", BASELINE):
-        test = read_json(workspace.metrics_file(name))["test"]
+        test = read_json(workspace.evaluation_file(name))["test"]
         assert test[word_order.SHUFFLED_METRIC] == test["accuracy"], name
         run = mlflow_client(workspace.root).get_run(read_json(workspace.run_record(name))["mlflow_run_id"])
         assert run.data.metrics["test_shuffled_accuracy"] == pytest.approx(test["accuracy"])

@@ -159,13 +159,14 @@ def artifacts(flow_run_id: Any) -> dict[str, Any]:
 
 
 def metrics_without_timings(root: Path) -> dict[str, Any]:
-    """Every model's reports/metrics JSON, less the timings (the only figures allowed to differ)."""
-    found = {}
-    for path in sorted((root / "reports/metrics").glob("*.json")):
-        metrics = json.loads(path.read_text(encoding="utf-8"))
-        metrics.pop("speed", None)
-        found[path.stem] = metrics
-    return found
+    """Every model's evaluation report and headline metrics (the timings, the only figures allowed to
+    differ, live in files of their own)."""
+    reports = root / "reports"
+    return {
+        path.relative_to(reports).as_posix(): json.loads(path.read_text(encoding="utf-8"))
+        for folder in ("evaluation", "metrics")
+        for path in sorted((reports / folder).rglob("*.json"))
+    }
 
 
 def dvc_status(root: Path, *stages: str) -> str:

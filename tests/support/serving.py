@@ -67,7 +67,7 @@ def training_files(workspace: Workspace, variant: str) -> dict[str, Path]:
     """The files a variant's train stage writes that the register stage reads."""
     return {
         "model": workspace.model_file(variant),
-        "metrics": workspace.metrics_file(variant),
+        "metrics": workspace.evaluation_file(variant),
         "run": workspace.run_record(variant),
     }
 
@@ -176,7 +176,7 @@ def set_validation_score(workspace: Workspace, model: str, accuracy: float) -> N
     """Record another validation accuracy for a trained model, as if its validation split had given it
     (the register stage reads it from the metrics file): the way to make a model win or lose the choice
     on validation whatever the tiny training gave."""
-    path = workspace.metrics_file(model)
+    path = workspace.evaluation_file(model)
     metrics = json.loads(path.read_text(encoding="utf-8"))
     metrics["validation"]["accuracy"] = accuracy
     path.write_text(json.dumps(metrics), encoding="utf-8")

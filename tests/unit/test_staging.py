@@ -10,7 +10,10 @@ from sentiment.evaluation.outputs import ModelOutputs, staged
 def outputs_of(root: Path, name: str) -> ModelOutputs:
     return ModelOutputs(
         model=root / "models" / f"{name}.keras",
-        metrics=root / "reports" / "metrics" / f"{name}.json",
+        evaluation=root / "reports" / "evaluation" / f"{name}.json",
+        validation_metrics=root / "reports" / "metrics" / "validation" / f"{name}.json",
+        test_metrics=root / "reports" / "metrics" / "test" / f"{name}.json",
+        timings=root / "reports" / "timings" / f"{name}.json",
         plots_dir=root / "reports" / "plots" / name,
         run_record=root / "reports" / "runs" / f"{name}.json",
     )

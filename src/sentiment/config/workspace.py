@@ -109,12 +109,22 @@ class Workspace:
         """Written by validate_sequences only when all data passed; the training stages depend on it."""
         return self.reports_dir / "validation" / _VALIDATION_GATE
 
-    # Training: one model file, metrics, MLflow run record, plots and (recurrent only) embeddings per model.
+    # Training, per model: the model file, its evaluation report, headline metrics (a file per split),
+    # timings, MLflow run record, plots and (recurrent only) embeddings.
     def model_file(self, name: str) -> Path:
         return self.models_dir / (f"{name}.joblib" if name == BASELINE else f"{name}.keras")
 
-    def metrics_file(self, name: str) -> Path:
-        return self.reports_dir / "metrics" / f"{name}.json"
+    def evaluation_file(self, name: str) -> Path:
+        """The model's whole evaluation report (every figure but the timings); not a DVC metric."""
+        return self.reports_dir / "evaluation" / f"{name}.json"
+
+    def metrics_file(self, name: str, split: str) -> Path:
+        """The headline figures of one split (validation or test): what `dvc metrics show` lists."""
+        return self.reports_dir / "metrics" / split / f"{name}.json"
+
+    def timings_file(self, name: str) -> Path:
+        """Training and prediction timings: differ between machines, so git ignores them."""
+        return self.reports_dir / "timings" / f"{name}.json"
 
     def run_record(self, name: str) -> Path:
         return self.reports_dir / "runs" / f"{name}.json"
@@ -148,7 +158,13 @@ class Workspace:
 
     @property
     def claims_metrics(self) -> Path:
+        """Every claim's verdict and numbers, as JSON (not a DVC metric: too wide for its table)."""
         return self.reports_dir / f"{_CLAIMS_REPORT}.json"
+
+    @property
+    def claims_summary(self) -> Path:
+        """The DVC metric: how many claims hold, do not hold, were not measured."""
+        return self.reports_dir / "metrics" / "claims.json"
 
     @property
     def clipping_dir(self) -> Path:

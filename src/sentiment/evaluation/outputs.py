@@ -1,6 +1,6 @@
 """What a model's training stage writes, staged in a temporary directory and published only on success.
 
-A stage builds everything (model file, metrics, plots, embeddings, the run record) in a staging
+A stage builds everything (model file, reports, plots, embeddings, the run record) in a staging
 directory beside the model file; only when all of it, and the MLflow run, succeeded are the files
 moved into place, the run record last. A failed stage therefore leaves no model file, and never a
 model next to another run's metrics.
@@ -34,13 +34,19 @@ class ModelOutputs:
     """Where one model's stage writes; `stages` decides the paths."""
 
     model: Path
-    metrics: Path
+    evaluation: Path  # the whole evaluation report (`write_reports`)
+    validation_metrics: Path  # the headline figures DVC shows as metrics, one file per split
+    test_metrics: Path
+    timings: Path  # the only figures that differ between two runs with the same params and seed
     plots_dir: Path
     run_record: Path
     embeddings_dir: Path | None = None
 
     def paths(self) -> list[Path]:
-        paths = [self.plots_dir, self.embeddings_dir, self.metrics, self.model, self.run_record]
+        paths = [
+            self.plots_dir, self.embeddings_dir, self.evaluation, self.validation_metrics,
+            self.test_metrics, self.timings, self.model, self.run_record,
+        ]  # fmt: skip
         return [path for path in paths if path is not None]
 
     def remove(self) -> None:
@@ -60,7 +66,10 @@ class Staging:
         self.directory = directory
         self.staged = ModelOutputs(
             model=directory / outputs.model.name,
-            metrics=directory / "metrics.json",
+            evaluation=directory / "evaluation.json",
+            validation_metrics=directory / "validation_metrics.json",
+            test_metrics=directory / "test_metrics.json",
+            timings=directory / "timings.json",
             plots_dir=directory / "plots",
             run_record=directory / "run.json",
             embeddings_dir=None if outputs.embeddings_dir is None else directory / "embeddings",
@@ -124,8 +133,27 @@ def json_safe(value: Any) -> Any:
     return value
 
 
-def write_metrics(target: Path, metrics: Mapping[str, Any]) -> None:
-    write_json(target, json_safe(metrics))
+# The figures `dvc metrics show` lists, per split: few enough that its table fits a terminal (one row
+# per model and split); everything else stays in the evaluation report, which DVC does not list.
+HEADLINE_METRICS = ("accuracy", "f1", "roc_auc", "log_loss", "shuffled_accuracy")
+HEADLINE_SPLITS = ("validation", "test")
+TIMINGS = "speed"  # the report's timings section, kept out of the git-tracked files
+
+
+def headline(report: Mapping[str, Any], split: str) -> dict[str, Any]:
+    """The headline figures of one split of an evaluation report (those it has)."""
+    figures = report[split]
+    return {name: figures[name] for name in HEADLINE_METRICS if name in figures}
+
+
+def write_reports(outputs: ModelOutputs, report: Mapping[str, Any]) -> None:
+    """The evaluation report without its timings, the per-split headline metrics, and the timings apart:
+    the timings file is the only one that changes when the same run is repeated on another machine."""
+    safe = json_safe(report)
+    write_json(outputs.evaluation, {key: value for key, value in safe.items() if key != TIMINGS})
+    write_json(outputs.validation_metrics, headline(safe, "validation"))
+    write_json(outputs.test_metrics, headline(safe, "test"))
+    write_json(outputs.timings, safe.get(TIMINGS, {}))
 
 
 def _write_csv(table: pd.DataFrame, target: Path) -> None:

@@ -47,7 +47,7 @@ def _read_report(path: Path) -> Any:
 def trained_metrics(workspace: Workspace) -> dict[str, Mapping[str, Any]]:
     """The metrics file of every model of params.yaml (and the baseline) that has one."""
     names = [*workspace.params.models, BASELINE]
-    return {name: _read_report(path) for name in names if (path := workspace.metrics_file(name)).is_file()}
+    return {name: _read_report(path) for name in names if (path := workspace.evaluation_file(name)).is_file()}
 
 
 def embedding_neighbours(workspace: Workspace) -> dict[str, dict[str, list[str]]]:
@@ -171,6 +171,7 @@ def claims(workspace: Workspace) -> Path:
         atomic_directory(workspace.clipping_dir, root=workspace.root, entries=CLIPPING_FILES) as clipping_dir,
         atomic_path(workspace.claims_report) as report,
         atomic_path(workspace.claims_metrics) as metric_file,
+        atomic_path(workspace.claims_summary) as summary_file,
     ):
         steps.to_csv(clipping_dir / "clipping.csv", index=False, float_format="%.6g")
         plots.clipping_steps(steps, workspace.params.training.clipnorm, clipping_dir / "clipping.png")
@@ -180,6 +181,8 @@ def claims(workspace: Workspace) -> Path:
         )  # fmt: skip
         report.write_text(markdown, encoding="utf-8")
         metric_file.write_text(json.dumps(metric_data, indent=2) + "\n", encoding="utf-8")
+        summary = claims_report.claims_summary(rows)
+        summary_file.write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
     for row in rows:
         logger.info("claim %s: %s (%s)", row.id, row.verdict, row.reason)
     return workspace.claims_report

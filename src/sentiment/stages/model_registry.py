@@ -68,7 +68,7 @@ def register(workspace: Workspace) -> Path:
         name: registration.read_training_record(
             name,
             workspace.model_file(name),
-            workspace.metrics_file(name),
+            workspace.evaluation_file(name),
             workspace.run_record(name),
             model_family(name, params.models),
         )

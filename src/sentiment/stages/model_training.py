@@ -32,7 +32,10 @@ def model_outputs(workspace: Workspace, name: str) -> ModelOutputs:
 
     return ModelOutputs(
         model=workspace.model_file(name),
-        metrics=workspace.metrics_file(name),
+        evaluation=workspace.evaluation_file(name),
+        validation_metrics=workspace.metrics_file(name, "validation"),
+        test_metrics=workspace.metrics_file(name, "test"),
+        timings=workspace.timings_file(name),
         plots_dir=workspace.plots_dir(name),
         run_record=workspace.run_record(name),
         embeddings_dir=workspace.embeddings_dir(name),

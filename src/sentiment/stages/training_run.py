@@ -32,7 +32,7 @@ from sentiment.evaluation.outputs import (
     staged,
     write_gradient_profile,
     write_learning_curves,
-    write_metrics,
+    write_reports,
     write_test_plots,
 )
 from sentiment.modeling import baseline as count_baseline
@@ -46,11 +46,12 @@ from sentiment.tracking.orphans import process_tags
 @dataclass(frozen=True)
 class Predictions:
     """A model's P(positive) on the validation and test splits, and the test split's prediction time;
-    `shuffled_test` on the test reviews with their words shuffled (`evaluation.word_order`)."""
+    `shuffled_*` on the same reviews with their words shuffled (`evaluation.word_order`)."""
 
     validation: np.ndarray
     test: np.ndarray
     test_seconds: float
+    shuffled_validation: np.ndarray
     shuffled_test: np.ndarray
 
 
@@ -75,21 +76,26 @@ def _speed(train_seconds: float, train_samples: int, predictions: Predictions) -
     }
 
 
-def _validation_metrics(labels: np.ndarray, probabilities: np.ndarray) -> dict[str, float]:
+def _shuffled_accuracy(labels: np.ndarray, probabilities: np.ndarray) -> dict[str, float]:
+    return {word_order.SHUFFLED_METRIC: evaluation.binary_metrics(labels, probabilities)["accuracy"]}
+
+
+def _validation_metrics(labels: np.ndarray, predictions: Predictions) -> dict[str, float]:
     # the kept model's validation loss: the best epoch's, or that of the averaged weights
-    scores = evaluation.binary_metrics(labels, probabilities)
-    return {"loss": scores["log_loss"], **scores}
+    scores = evaluation.binary_metrics(labels, predictions.validation)
+    shuffled = _shuffled_accuracy(labels, predictions.shuffled_validation)
+    return {"loss": scores["log_loss"], **scores, **shuffled}
 
 
-def _predict(
-    predict: Any, validation_inputs: Any, test_inputs: Any, shuffled_test_inputs: Any
-) -> Predictions:
+def _predict(predict: Any, inputs: Mapping[str, Any], shuffle: Any) -> Predictions:
+    """P(positive) for the validation and test inputs, as given and shuffled by `shuffle`."""
     started = time.perf_counter()
-    test = predict(test_inputs)
+    test = predict(inputs["test"])
     test_seconds = time.perf_counter() - started
     return Predictions(
-        validation=predict(validation_inputs), test=test, test_seconds=test_seconds,
-        shuffled_test=predict(shuffled_test_inputs),
+        validation=predict(inputs["validation"]), test=test, test_seconds=test_seconds,
+        shuffled_validation=predict(shuffle(inputs["validation"])),
+        shuffled_test=predict(shuffle(inputs["test"])),
     )  # fmt: skip
 
 
@@ -97,10 +103,9 @@ def _test_metrics(
     plots_dir: Path, title: str, labels: np.ndarray, predictions: Predictions
 ) -> dict[str, float]:
     """The test split's metrics (and plots), with the accuracy on its reviews with their words shuffled."""
-    shuffled = evaluation.binary_metrics(labels, predictions.shuffled_test)["accuracy"]
     return {
         **write_test_plots(plots_dir, title, labels, predictions.test),
-        word_order.SHUFFLED_METRIC: shuffled,
+        **_shuffled_accuracy(labels, predictions.shuffled_test),
     }
 
 
@@ -197,14 +202,15 @@ def train_variant(
         # Every metric below (accuracy, loss, speed) is the saved network's, loaded back from its file.
         served = storage.save_served_network(trained.model, files.model, params.training.embedding_storage)
         predictions = _predict(
-            lambda tokens: predict_probabilities(served, tokens), arrays["x_validation"], arrays["x_test"],
-            word_order.shuffle_tokens(arrays["x_test"], params.seed),
-        )  # fmt: skip
+            lambda tokens: predict_probabilities(served, tokens),
+            {"validation": arrays["x_validation"], "test": arrays["x_test"]},
+            lambda tokens: word_order.shuffle_tokens(tokens, params.seed),
+        )
         by_length = buckets.accuracy_by_bucket(
             arrays["y_test"], predictions.test, arrays["lengths_test"], params.diagnostics.length_buckets
         )  # for the claims stage: the simple RNN against the gated cells on long reviews
         metrics: dict[str, dict[str, Any]] = {
-            "validation": _validation_metrics(arrays["y_validation"], predictions.validation),
+            "validation": _validation_metrics(arrays["y_validation"], predictions),
             "test": {
                 **_test_metrics(files.plots_dir, name, arrays["y_test"], predictions),
                 buckets.LENGTH_METRIC: by_length,
@@ -224,7 +230,7 @@ def train_variant(
                 "train_samples_per_second": trained.samples_per_second,
             },
         }
-        write_metrics(files.metrics, {**metrics, SPLIT_KEY: validation_split})
+        write_reports(files, {**metrics, SPLIT_KEY: validation_split})
 
         mlflow.log_text(_summary(served), "model_summary.txt")
         example = arrays["x_test"][:2]
@@ -275,12 +281,11 @@ def train_baseline(
         fit_seconds = time.perf_counter() - started
         predictions = _predict(
             lambda split_texts: count_baseline.baseline_probabilities(model, split_texts),
-            texts["validation"],
-            texts["test"],
-            word_order.shuffle_words(texts["test"], params.seed),
+            texts,
+            lambda split_texts: word_order.shuffle_words(split_texts, params.seed),
         )
         metrics: dict[str, dict[str, Any]] = {
-            "validation": _validation_metrics(labels["validation"], predictions.validation),
+            "validation": _validation_metrics(labels["validation"], predictions),
             "test": {
                 **_test_metrics(files.plots_dir, BASELINE, labels["test"], predictions),
                 **distance_accuracy(params, arrays or {}, predictions.test),
@@ -288,7 +293,7 @@ def train_baseline(
             "training": {"features": count_baseline.vocabulary_size(model)},
             "speed": _speed(fit_seconds, len(labels["train"]), predictions),
         }
-        write_metrics(files.metrics, {**metrics, SPLIT_KEY: validation_split})
+        write_reports(files, {**metrics, SPLIT_KEY: validation_split})
         joblib.dump(model, files.model)
 
         example = pd.DataFrame({count_baseline.TEXT_COLUMN: texts["test"][:2]})
@@ -316,7 +321,7 @@ def _log_and_publish(
     mlflow.log_artifacts(str(files.plots_dir), artifact_path="plots")
     if files.embeddings_dir is not None:
         mlflow.log_artifacts(str(files.embeddings_dir), artifact_path="embeddings")
-    mlflow.log_artifact(str(files.metrics), artifact_path="metrics")
+    mlflow.log_artifact(str(files.evaluation), artifact_path="metrics")
     record = {
         "mlflow_run_id": run.info.run_id,
         "experiment_id": run.info.experiment_id,

@@ -122,8 +122,15 @@ def _is_local(uri: str) -> bool:
     return uri.startswith(("sqlite:", "file:")) or "://" not in uri
 
 
+# MLflow 3's UI opens an experiment without this tag in its GenAI view (traces, prompts); with it, on
+# the runs table and the compare view. The value is the UI's own (its ExperimentKind enum, 3.17).
+EXPERIMENT_KIND_TAG = "mlflow.experimentKind"
+EXPERIMENT_KIND = "custom_model_development"
+
+
 def experiment_id(workspace: Workspace, uri: str) -> str:
-    """The experiment's id, creating it (artifacts in <root>/mlruns for a local store) if needed."""
+    """The experiment's id, creating it (artifacts in <root>/mlruns for a local store) if needed,
+    marked as model development (a kind someone set on it is left as it is)."""
     client = MlflowClient(uri)
     name = experiment_name()
     for _ in range(3):  # parallel stages may race to create it
@@ -131,10 +138,16 @@ def experiment_id(workspace: Workspace, uri: str) -> str:
         if experiment is not None:
             if experiment.lifecycle_stage == "deleted":
                 client.restore_experiment(experiment.experiment_id)
+            if EXPERIMENT_KIND_TAG not in experiment.tags:  # an experiment made before this tag
+                client.set_experiment_tag(experiment.experiment_id, EXPERIMENT_KIND_TAG, EXPERIMENT_KIND)
             return str(experiment.experiment_id)
         location = workspace.local_artifacts.as_uri() if _is_local(uri) else None
         with contextlib.suppress(MlflowException):
-            return str(client.create_experiment(name, artifact_location=location))
+            return str(
+                client.create_experiment(
+                    name, artifact_location=location, tags={EXPERIMENT_KIND_TAG: EXPERIMENT_KIND}
+                )
+            )
     raise MlflowException(f"cannot create or find the MLflow experiment {name!r} at {redacted(uri)}")
 
 
