@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -26,33 +25,20 @@ from sentiment.data.sequences import SPLITS
 from sentiment.data.splits import SPLIT_KEY, recorded_method
 from sentiment.data.vocabulary import Vocabulary
 from sentiment.evaluation import buckets, word_order
-from sentiment.evaluation import metrics as evaluation
 from sentiment.evaluation.outputs import (
     ModelOutputs,
     staged,
     write_gradient_profile,
     write_learning_curves,
     write_reports,
-    write_test_plots,
 )
 from sentiment.modeling import baseline as count_baseline
 from sentiment.modeling import embeddings
+from sentiment.stages import split_predictions
 from sentiment.stages.synthetic_profile import distance_accuracy, training_config
 from sentiment.tracking import runs as tracking
 from sentiment.tracking.lineage import Lineage
 from sentiment.tracking.orphans import process_tags
-
-
-@dataclass(frozen=True)
-class Predictions:
-    """A model's P(positive) on the validation and test splits, and the test split's prediction time;
-    `shuffled_*` on the same reviews with their words shuffled (`evaluation.word_order`)."""
-
-    validation: np.ndarray
-    test: np.ndarray
-    test_seconds: float
-    shuffled_validation: np.ndarray
-    shuffled_test: np.ndarray
 
 
 def _data_parameters(
@@ -64,48 +50,6 @@ def _data_parameters(
         "sequence_length": int(arrays["x_train"].shape[1]),
         "vocabulary_size": vocabulary_size,
         SPLIT_KEY: validation_split,
-    }
-
-
-def _speed(train_seconds: float, train_samples: int, predictions: Predictions) -> dict[str, float]:
-    """Timings: the only figures that differ between two runs with the same params and seed."""
-    return {
-        "train_seconds": train_seconds,
-        "train_samples_per_second": train_samples / max(train_seconds, 1e-9),
-        "predict_samples_per_second": len(predictions.test) / max(predictions.test_seconds, 1e-9),
-    }
-
-
-def _shuffled_accuracy(labels: np.ndarray, probabilities: np.ndarray) -> dict[str, float]:
-    return {word_order.SHUFFLED_METRIC: evaluation.binary_metrics(labels, probabilities)["accuracy"]}
-
-
-def _validation_metrics(labels: np.ndarray, predictions: Predictions) -> dict[str, float]:
-    # the kept model's validation loss: the best epoch's, or that of the averaged weights
-    scores = evaluation.binary_metrics(labels, predictions.validation)
-    shuffled = _shuffled_accuracy(labels, predictions.shuffled_validation)
-    return {"loss": scores["log_loss"], **scores, **shuffled}
-
-
-def _predict(predict: Any, inputs: Mapping[str, Any], shuffle: Any) -> Predictions:
-    """P(positive) for the validation and test inputs, as given and shuffled by `shuffle`."""
-    started = time.perf_counter()
-    test = predict(inputs["test"])
-    test_seconds = time.perf_counter() - started
-    return Predictions(
-        validation=predict(inputs["validation"]), test=test, test_seconds=test_seconds,
-        shuffled_validation=predict(shuffle(inputs["validation"])),
-        shuffled_test=predict(shuffle(inputs["test"])),
-    )  # fmt: skip
-
-
-def _test_metrics(
-    plots_dir: Path, title: str, labels: np.ndarray, predictions: Predictions
-) -> dict[str, float]:
-    """The test split's metrics (and plots), with the accuracy on its reviews with their words shuffled."""
-    return {
-        **write_test_plots(plots_dir, title, labels, predictions.test),
-        **_shuffled_accuracy(labels, predictions.shuffled_test),
     }
 
 
@@ -201,7 +145,7 @@ def train_variant(
         gradient_summary = _diagnose(files, params, name, trained.model, arrays, vocabulary)  # as trained
         # Every metric below (accuracy, loss, speed) is the saved network's, loaded back from its file.
         served = storage.save_served_network(trained.model, files.model, params.training.embedding_storage)
-        predictions = _predict(
+        predictions = split_predictions.predict_splits(
             lambda tokens: predict_probabilities(served, tokens),
             {"validation": arrays["x_validation"], "test": arrays["x_test"]},
             lambda tokens: word_order.shuffle_tokens(tokens, params.seed),
@@ -210,9 +154,9 @@ def train_variant(
             arrays["y_test"], predictions.test, arrays["lengths_test"], params.diagnostics.length_buckets
         )  # for the claims stage: the simple RNN against the gated cells on long reviews
         metrics: dict[str, dict[str, Any]] = {
-            "validation": _validation_metrics(arrays["y_validation"], predictions),
+            "validation": split_predictions.validation_metrics(arrays["y_validation"], predictions),
             "test": {
-                **_test_metrics(files.plots_dir, name, arrays["y_test"], predictions),
+                **split_predictions.test_metrics(files.plots_dir, name, arrays["y_test"], predictions),
                 buckets.LENGTH_METRIC: by_length,
                 **distance_accuracy(params, arrays, predictions.test),
             },
@@ -226,7 +170,7 @@ def train_variant(
             },
             "gradients": gradient_summary,
             "speed": {
-                **_speed(trained.seconds, len(arrays["y_train"]), predictions),
+                **split_predictions.speed(trained.seconds, len(arrays["y_train"]), predictions),
                 "train_samples_per_second": trained.samples_per_second,
             },
         }
@@ -279,19 +223,19 @@ def train_baseline(
         started = time.perf_counter()
         model = count_baseline.fit_baseline(texts["train"], labels["train"], params.baseline, params.seed)
         fit_seconds = time.perf_counter() - started
-        predictions = _predict(
+        predictions = split_predictions.predict_splits(
             lambda split_texts: count_baseline.baseline_probabilities(model, split_texts),
             texts,
             lambda split_texts: word_order.shuffle_words(split_texts, params.seed),
         )
         metrics: dict[str, dict[str, Any]] = {
-            "validation": _validation_metrics(labels["validation"], predictions),
+            "validation": split_predictions.validation_metrics(labels["validation"], predictions),
             "test": {
-                **_test_metrics(files.plots_dir, BASELINE, labels["test"], predictions),
+                **split_predictions.test_metrics(files.plots_dir, BASELINE, labels["test"], predictions),
                 **distance_accuracy(params, arrays or {}, predictions.test),
             },
             "training": {"features": count_baseline.vocabulary_size(model)},
-            "speed": _speed(fit_seconds, len(labels["train"]), predictions),
+            "speed": split_predictions.speed(fit_seconds, len(labels["train"]), predictions),
         }
         write_reports(files, {**metrics, SPLIT_KEY: validation_split})
         joblib.dump(model, files.model)
