@@ -96,6 +96,11 @@ def test_dvc_outputs_are_the_workspace_paths(stage_imports: tuple[Path, dict[str
             workspace.validation_docs("sequences"),
             workspace.validation_gate,
         },
+        "pretrain": {
+            workspace.word_vectors_file,
+            workspace.pretraining_report,
+            workspace.timings_file("pretrain"),
+        },
         "register": {workspace.registry_report},
         "claims": {
             workspace.claims_report,

@@ -47,7 +47,8 @@ def pretrain(workspace: Workspace) -> Path:
             "learned_words": learned.learned_words,
             "vocabulary_rows": int(learned.table.shape[0]),
             "vocabulary_words_covered": learned.covered,
-            "minutes": round(minutes, 2),
         },
     )
+    # the time apart, in a file git ignores: the report stays the same when the stage is repeated
+    write_json(workspace.timings_file("pretrain"), {"minutes": round(minutes, 2)})
     return target
