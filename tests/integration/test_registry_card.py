@@ -81,7 +81,10 @@ def test_each_new_version_has_its_card_with_the_figures_it_was_decided_on(card_w
     assert "no paired test" in card and "stratified random" in card
     assert "Seed spread (seeds 42, 43, 44; mean ± sample sd): validation 75.00% ± 1.25" in card
     assert f"training run `{trained['run_id']}`" in card and first["test_data_hash"] in card
-    assert "Behavioural tests\n\nNot run" in card
+    # the suite's results of this very candidate (the test support's thresholds are 0: it passes)
+    behaviour = first["behaviour"][first["candidate"]["variant"]]
+    assert "## Behavioural tests\n\n- Suite passed; pass rate by type: mft " in card
+    assert all(f"| {test} | " in card for test in behaviour["pass_rates"])
     assert "Promoted: version 1 is `@champion`" in version.description
 
     # A re-run on the champion's own training run changes nothing, its card included.
