@@ -82,6 +82,7 @@ benchmark: $(STAMP)
 
 ## The MLflow UI on the project's tracking store (the training runs, the registered model).
 ui: $(STAMP)
+	@echo "MLflow UI: http://127.0.0.1:5000/#/experiments/1?workflowType=machine_learning (the training runs)"
 	mlflow ui --backend-store-uri sqlite:///mlflow.db
 
 lint: $(STAMP)
