@@ -133,6 +133,8 @@ def test_a_spread_is_shown_as_mean_and_sd_with_its_source() -> None:
             PAIRED,
             "Not promoted: version 2 is `@challenger`; the champion stays version 1.",
         ),
+        # the behavioural gate can keep even the first model from the champion alias
+        ("challenger", None, None, "Not promoted: version 2 is `@challenger`; there is no champion."),
     ],
 )
 def test_the_decision_is_said_in_words_in_the_card_and_its_summary(

@@ -270,10 +270,12 @@ def decision_sentence(comparison: Comparison) -> str:
         before = comparison.champion_before
         was = "the first champion" if before is None else f"replacing version {before}"
         return f"Promoted: version {comparison.version} is `@{comparison.champion_alias}` ({was})."
-    return (
-        f"Not promoted: version {comparison.version} is `@{comparison.challenger_alias}`; the champion "
-        f"stays version {comparison.champion_after}."
+    champion = (
+        "there is no champion"
+        if comparison.champion_after is None
+        else f"the champion stays version {comparison.champion_after}"
     )
+    return f"Not promoted: version {comparison.version} is `@{comparison.challenger_alias}`; {champion}."
 
 
 def render_model_card(facts: ModelCardFacts) -> str:
