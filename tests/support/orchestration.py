@@ -159,14 +159,19 @@ def artifacts(flow_run_id: Any) -> dict[str, Any]:
 
 
 def metrics_without_timings(root: Path) -> dict[str, Any]:
-    """Every model's evaluation report and headline metrics (the timings, the only figures allowed to
-    differ, live in files of their own)."""
+    """Every model's evaluation report and headline metrics, by model name (the timings, the only
+    figures allowed to differ, live in files of their own)."""
     reports = root / "reports"
-    return {
-        path.relative_to(reports).as_posix(): json.loads(path.read_text(encoding="utf-8"))
-        for folder in ("evaluation", "metrics")
-        for path in sorted((reports / folder).rglob("*.json"))
-    }
+    found: dict[str, Any] = {}
+    for path in sorted((reports / "evaluation").glob("*.json")):
+        found[path.stem] = {
+            "evaluation": json.loads(path.read_text(encoding="utf-8")),
+            **{
+                split: json.loads((reports / "metrics" / split / path.name).read_text(encoding="utf-8"))
+                for split in ("validation", "test")
+            },
+        }
+    return found
 
 
 def dvc_status(root: Path, *stages: str) -> str:
