@@ -34,9 +34,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from sentiment import cli
-from sentiment.config.workspace import Workspace
+from sentiment.config import TEST_TYPES
+from sentiment.config.workspace import BEHAVIOUR_SUITE_FILE, Workspace
+from sentiment.evaluation.behaviour_suite import parse_suite
 from sentiment.registry import champion as registry
 from sentiment.registry.rollback import champion_holders
 from sentiment.stages import model_registry
@@ -64,6 +67,16 @@ WRITE_METHODS = (
     "log_artifact",  # the model card, into the candidate's training run
 )
 # Every registry write of the promotion of version 2 over version 1, in order (method:arguments).
+# The candidate's behavioural results (the suite's tests in its order, then by type; the test support's
+# thresholds are 0, so it passes and has no failed tests), tagged between the paired figures and the record.
+BEHAVIOUR_TAGS = (
+    "set_model_version_tag:2:behaviour.passed",
+    *(
+        f"set_model_version_tag:2:behaviour.{test.name}"
+        for test in parse_suite(yaml.safe_load(BEHAVIOUR_SUITE_FILE.read_text(encoding="utf-8"))).tests
+    ),
+    *(f"set_model_version_tag:2:behaviour.type.{kind}" for kind in TEST_TYPES),
+)
 PROMOTION_WRITES = (
     "create_model_version",
     "set_registered_model_tag:pending_change",  # the intent: from here on the next run completes it
@@ -77,6 +90,7 @@ PROMOTION_WRITES = (
     "set_model_version_tag:2:p_value",
     "set_model_version_tag:2:margin",
     "set_model_version_tag:2:alpha",
+    *BEHAVIOUR_TAGS,
     "set_model_version_tag:2:decision_record",
     "set_model_version_tag:2:model_card",
     "set_model_version_tag:2:champion_since",
@@ -371,7 +385,12 @@ def test_a_promotion_and_a_rollback_write_in_the_documented_order(states: States
 
 
 PROMOTION_CUTS = [
-    *[(index, "before", signal.SIGKILL) for index in range(1, len(PROMOTION_WRITES) + 1)],
+    *[
+        (index, "before", signal.SIGKILL)
+        for index in range(1, len(PROMOTION_WRITES) + 1)
+        # of the behavioural tags, the first and the last: the ones between are written alike
+        if PROMOTION_WRITES[index - 1] not in BEHAVIOUR_TAGS[1:-1]
+    ],
     (1, "after", signal.SIGKILL),
     (len(PROMOTION_WRITES), "after", signal.SIGKILL),
     (PROMOTION_WRITES.index("set_registered_model_alias:champion") + 1, "after", signal.SIGTERM),
