@@ -171,6 +171,7 @@ def test_the_baseline_card_has_no_truncation_and_no_baseline_to_compare() -> Non
         )
     )
     assert "no truncation" in card and "this model is the TF-IDF baseline" in card
+    assert "warns when it truncates" not in card and "unigrams it was fitted on are ignored" in card
 
 
 def record(project_config: Params, variant: str = "bilstm", **changes: Any) -> dict[str, Any]:

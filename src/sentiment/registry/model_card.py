@@ -113,21 +113,27 @@ def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
 
 def _use(facts: ModelCardFacts) -> str:
     use = facts.use
-    if use.max_len is None:
+    if use.max_len is None:  # the TF-IDF baseline: its own n-gram vocabulary, no truncation
         length = "every word of a review is counted (no truncation: a TF-IDF bag of n-grams)"
+        unknown = "words outside the unigrams it was fitted on are ignored"
     else:
         kept = "last" if use.truncating == "pre" else "first"
-        length = f"a review longer than {use.max_len} words is truncated to its {kept} {use.max_len} words"
+        length = (
+            f"a review longer than {use.max_len} words is truncated to its {kept} {use.max_len} words; "
+            "the served prediction warns when it truncates"
+        )
+        unknown = (
+            f"the vocabulary holds {use.vocabulary_words:,} words; any other word reads as `{use.oov_token}`"
+        )
     return f"""## Intended use and limits
 
 - Input: the raw text of an English movie review (IMDB-style, HTML allowed); output: the probability
   that it is positive, and the label at threshold {use.threshold}.
 - Trained and tested on IMDB reviews only: other languages, other domains (products, tweets) and
   mixed or neutral texts are outside what it was measured on.
-- Length: {length}; the served prediction warns when it truncates.
-- Unknown words: the vocabulary holds {use.vocabulary_words:,} words; any other word reads as
-  `{use.oov_token}`, and a review with {_percent(use.unreliable_oov_share)} or more unknown words
-  gets a warning that its prediction is unreliable.
+- Length: {length}.
+- Unknown words: {unknown}, and a review with {_percent(use.unreliable_oov_share)} or more unknown
+  words gets a warning that its prediction is unreliable.
 - Not for decisions about people: it scores the opinion of a text, nothing else."""
 
 
