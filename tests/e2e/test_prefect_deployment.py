@@ -125,6 +125,8 @@ def test_the_deployments_are_registered_with_their_schedule_and_parameters(deplo
     with prefect_api(deployed.api_url), get_client(sync_client=True) as client:
         weekly = client.read_deployment_by_name(DEPLOYMENT)
         demo = client.read_deployment_by_name("pipeline/synthetic-demo")
+        scoring = client.read_deployment_by_name("batch-scoring/daily-scoring")
+        retraining_automations = client.read_automations_by_name("retrain-on-drift")
     assert weekly.work_pool_name == "sentiment" and weekly.entrypoint == "flows/pipeline.py:pipeline"
     (schedule,) = weekly.schedules
     assert schedule.active and schedule.schedule.cron == "0 3 * * 1" and schedule.schedule.timezone == "UTC"
@@ -135,6 +137,10 @@ def test_the_deployments_are_registered_with_their_schedule_and_parameters(deplo
         {"prefect.deployments.steps.set_working_directory": {"directory": str(deployed.root)}}
     ]
     assert demo.parameters == {"source": "synthetic"} and not demo.schedules
+    # the daily scoring, and the automation `prefect deploy` made of weekly-retraining's drift trigger
+    (daily,) = scoring.schedules
+    assert daily.schedule.cron == "0 6 * * *" and scoring.entrypoint == "flows/scoring.py:batch_scoring"
+    assert retraining_automations, "the drift trigger of weekly-retraining became an automation"
 
 
 def test_a_triggered_run_completes_tracks_its_models_and_leaves_dvc_up_to_date(deployed: Deployed) -> None:
