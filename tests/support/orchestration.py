@@ -27,6 +27,7 @@ BIN = Path(sys.executable).parent
 COPIED = ("dvc.yaml", "params.yaml", "prefect.yaml", ".dvcignore", "src/sentiment", "flows")
 
 # The keys of params.yaml `training.synthetic`, the demo's profile for synthetic reviews.
+TINY_PAIR_BUCKETS = 64
 SYNTHETIC_PROFILE_KEYS = ("epochs", "learning_rate", "early_stopping_patience", "batch_size")
 
 
@@ -37,6 +38,8 @@ def as_synthetic_profile(training: Mapping[str, Any]) -> dict[str, Any]:
     project = yaml.safe_load((PROJECT_ROOT / "params.yaml").read_text(encoding="utf-8"))
     profile = {**project["training"]["synthetic"]}
     profile.update({key: training[key] for key in SYNTHETIC_PROFILE_KEYS if key in training})
+    # a variant that reads word pairs keeps them, in a table of a few rows (see tiny_pairs)
+    profile["bigram_buckets"] = TINY_PAIR_BUCKETS
     return {**training, "synthetic": profile}
 
 
@@ -55,7 +58,7 @@ TINY_VARIANT: dict[str, Any] = {"units": [4], "embedding_dim": 8}
 
 def tiny_pairs(variant: Mapping[str, Any]) -> dict[str, int]:
     """A variant that reads word pairs keeps them, in a table of a few rows instead of a million."""
-    return {"bigram_buckets": 64} if variant.get("bigram_buckets") else {}
+    return {"bigram_buckets": TINY_PAIR_BUCKETS} if variant.get("bigram_buckets") else {}
 
 
 def _merge(base: dict[str, Any], changes: Mapping[str, Any]) -> dict[str, Any]:

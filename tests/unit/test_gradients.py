@@ -86,3 +86,15 @@ def test_the_far_distance_is_clamped_to_the_longest_review() -> None:
         gradients.profile_summary(
             gradients.gradient_profile(hand_set_model("rnn"), np.zeros_like(tokens), labels), 5
         )
+
+
+def test_padding_columns_of_every_review_change_nothing() -> None:
+    # the profile skips the columns that are padding in all reviews: 100 more of them, same profile
+    model = hand_set_model("rnn")
+    tokens, labels = reviews("pre")
+    widened = np.pad(tokens, ((0, 0), (100, 0)))
+    np.testing.assert_allclose(
+        gradients.gradient_profile(model, widened, labels).to_numpy(),
+        gradients.gradient_profile(model, tokens, labels).to_numpy(),
+        rtol=1e-5,
+    )

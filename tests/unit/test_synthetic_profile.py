@@ -9,7 +9,13 @@ import numpy as np
 
 from sentiment.config import Params
 from sentiment.evaluation import buckets
-from sentiment.stages.synthetic_profile import distance_accuracy, is_synthetic, training_config
+from sentiment.stages.synthetic_profile import (
+    distance_accuracy,
+    is_synthetic,
+    models_for,
+    training_config,
+    variant_for,
+)
 
 
 def _arrays(distances: list[int] | None) -> dict[str, np.ndarray]:
@@ -48,3 +54,15 @@ def test_synthetic_reviews_train_with_the_profile(project_config: Params) -> Non
         profile.batch_size,
     )
     assert config.clipnorm == params.training.clipnorm  # the rest as params.yaml has it
+
+
+def test_word_pair_tables_shrink_on_synthetic_reviews_only(project_config: Params) -> None:
+    params = project_config
+    assert params.models["bag"].bigram_buckets > params.training.synthetic.bigram_buckets
+    synthetic, real = _arrays([1] * 6), _arrays(None)
+    assert variant_for(params, "bag", synthetic).bigram_buckets == params.training.synthetic.bigram_buckets
+    assert variant_for(params, "bag", synthetic).embedding_dim == params.models["bag"].embedding_dim
+    assert variant_for(params, "bag", real) == params.models["bag"]
+    # a variant on words alone stays on words alone
+    assert variant_for(params, "lstm", synthetic) == params.models["lstm"]
+    assert models_for(params, real) == dict(params.models)

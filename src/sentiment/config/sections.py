@@ -133,13 +133,14 @@ class PretrainingConfig:
 class SyntheticTrainingConfig:
     """The demo's training profile (params.yaml `training.synthetic`): on the synthetic reviews (whose
     sequences carry verdict distances) these replace `training`'s epochs, learning rate, patience and
-    batch size, so that the gated cells learn the long-range verdicts in a few minutes; real reviews
-    never use it."""
+    batch size, so that the gated cells learn the long-range verdicts in a few minutes, and
+    `bigram_buckets` replaces that of every variant with word pairs; real reviews never use it."""
 
     epochs: Positive = 4
     learning_rate: PositiveNumber = 2e-3
     early_stopping_patience: Count = 2
     batch_size: Positive = 32
+    bigram_buckets: Positive = 16384
 
 
 @dataclass(frozen=True)

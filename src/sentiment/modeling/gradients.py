@@ -18,6 +18,7 @@ import pandas as pd
 import tensorflow as tf
 
 from sentiment.data.vocabulary import PADDING_INDEX
+from sentiment.modeling.batching import trim_padding
 from sentiment.modeling.builder import EMBEDDING_LAYER
 
 # The model run from the embedding must reproduce the model's own prediction, else the measurement
@@ -87,7 +88,10 @@ def gradient_profile(model: keras.Model, tokens: np.ndarray, labels: np.ndarray)
     """Mean gradient norm per distance from the end, over the reviews that reach that distance.
 
     Columns: distance (1 = last token), gradient_norm (mean), reviews (how many were averaged).
+    The columns that are padding in every review are left out first: they are masked, so the profile
+    is the same, and the recurrent layers no longer step through them (most of max_len, on short reviews).
     """
+    tokens = trim_padding(tokens)
     norms = gradient_norms(model, tokens, labels)
     distances = distances_from_end(tokens)
     real = distances > 0

@@ -29,6 +29,7 @@ from sentiment.evaluation.claims import Claim, Evidence, evaluate_claims
 from sentiment.evaluation.outputs import json_safe
 from sentiment.evaluation.polarity import word_polarity
 from sentiment.stages.readers import read_sequences, read_vocabulary
+from sentiment.stages.synthetic_profile import models_for
 
 logger = logging.getLogger(__name__)
 
@@ -83,7 +84,7 @@ def gather_evidence(
     )
     return Evidence(
         metrics=trained_metrics(workspace),
-        models=params.models,
+        models=models_for(params, arrays),
         neighbours=neighbours,
         polarity=polarity,
         length_reviews=buckets.reviews_by_bucket(arrays["lengths_test"], params.diagnostics.length_buckets),

@@ -1,6 +1,7 @@
 """What the training stages do differently on the synthetic reviews, which record each verdict's distance
-from the end (`data.synthetic`): train with params.yaml's demo profile (`training.synthetic`), and
-report the test accuracy per distance bucket (`diagnostics.distance_buckets`). Real reviews have no
+from the end (`data.synthetic`): train with params.yaml's demo profile (`training.synthetic`: its
+training settings, and the word-pair table size of the variants with word pairs), and report the
+test accuracy per distance bucket (`diagnostics.distance_buckets`). Real reviews have no
 distances: the sequences then lack `distances_<split>`, and neither applies.
 """
 
@@ -11,7 +12,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from sentiment.config import Params, TrainingConfig
+from sentiment.config import Params, TrainingConfig, VariantConfig, variant_config
 from sentiment.data.sequences import DISTANCES
 from sentiment.evaluation import buckets
 
@@ -32,6 +33,21 @@ def training_config(params: Params, arrays: Mapping[str, np.ndarray]) -> Trainin
         params.training, epochs=profile.epochs, learning_rate=profile.learning_rate,
         early_stopping_patience=profile.early_stopping_patience, batch_size=profile.batch_size,
     )  # fmt: skip
+
+
+def variant_for(params: Params, name: str, arrays: Mapping[str, np.ndarray]) -> VariantConfig:
+    """params.yaml's variant `name`; on the synthetic reviews, one with word pairs hashes them into the
+    demo profile's `bigram_buckets` rows instead (their vocabulary of a few hundred words makes far
+    fewer pairs than a real one, and a table of 262,144 rows would cost most of the demo's time)."""
+    variant = variant_config(params, name)
+    if not is_synthetic(arrays) or not variant.bigram_buckets:
+        return variant
+    return replace(variant, bigram_buckets=params.training.synthetic.bigram_buckets)
+
+
+def models_for(params: Params, arrays: Mapping[str, np.ndarray]) -> dict[str, VariantConfig]:
+    """Every variant of params.yaml as `variant_for` trains it on these sequences."""
+    return {name: variant_for(params, name, arrays) for name in params.models}
 
 
 def distance_accuracy(

@@ -18,7 +18,7 @@ import mlflow
 import numpy as np
 import pandas as pd
 
-from sentiment.config import BASELINE, Params, model_family, variant_config
+from sentiment.config import BASELINE, Params, model_family
 from sentiment.config.workspace import Workspace
 from sentiment.core.files import write_json, write_text
 from sentiment.data.sequences import SPLITS
@@ -35,7 +35,7 @@ from sentiment.evaluation.outputs import (
 from sentiment.modeling import baseline as count_baseline
 from sentiment.modeling import embeddings
 from sentiment.stages import split_predictions
-from sentiment.stages.synthetic_profile import distance_accuracy, training_config
+from sentiment.stages.synthetic_profile import distance_accuracy, training_config, variant_for
 from sentiment.tracking import runs as tracking
 from sentiment.tracking.lineage import Lineage
 from sentiment.tracking.orphans import process_tags
@@ -67,8 +67,8 @@ def _fit_variant(
 
     callbacks = [training.EpochLogCallback(tracking.log_epoch)]
     return training.train(
-        variant_config(params, name), training_config(params, arrays), arrays, vocabulary_size, params.seed,
-        name=name, callbacks=callbacks, word_vectors=word_vectors,
+        variant_for(params, name, arrays), training_config(params, arrays), arrays, vocabulary_size,
+        params.seed, name=name, callbacks=callbacks, word_vectors=word_vectors,
     )  # fmt: skip
 
 
@@ -117,7 +117,7 @@ def train_variant(
     from sentiment.modeling.inference import predict_probabilities
 
     params = workspace.params
-    variant = variant_config(params, name)
+    variant = variant_for(params, name, arrays)
     validation_split = recorded_method(arrays, workspace.sequences_file)
     outputs.remove()
     parameters = tracking.run_parameters(
