@@ -137,9 +137,9 @@ class SyntheticTrainingConfig:
     `bigram_buckets` replaces that of every variant with word pairs; real reviews never use it."""
 
     epochs: Positive = 4
-    learning_rate: PositiveNumber = 2e-3
+    learning_rate: PositiveNumber = 3e-3
     early_stopping_patience: Count = 2
-    batch_size: Positive = 32
+    batch_size: Positive = 64
     bigram_buckets: Positive = 16384
 
 
