@@ -146,6 +146,23 @@ def test_a_claim_does_not_hold_when_its_numbers_say_so(
     assert set(others.values()) <= {HOLDS, FAILS}  # nothing else became unmeasurable
 
 
+def test_a_single_lstm_at_the_ceiling_leaves_no_room_and_the_row_says_so(project_config: Params) -> None:
+    metrics = holding_metrics()
+    for model in ("lstm", "bilstm", "deep"):
+        metrics[model]["test"]["accuracy"] = 1.0
+    claims = by_id(evaluate_claims(evidence_of(project_config, metrics=metrics), project_config.claims))
+    for claim_id in ("bidirectional_helps", "stacking_helps"):
+        assert claims[claim_id].verdict == FAILS
+        assert "lstm is at 100.00%" in claims[claim_id].reason and "no room" in claims[claim_id].reason
+    # below the ceiling, no such note
+    assert (
+        "no room"
+        not in by_id(evaluate_claims(evidence_of(project_config), project_config.claims))[
+            "stacking_helps"
+        ].reason
+    )
+
+
 @pytest.mark.parametrize(
     "changes",
     [

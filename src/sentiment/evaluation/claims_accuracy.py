@@ -108,8 +108,20 @@ def _against_lstm(
     if missing:
         return make({}, UNMEASURED, missing)
     row = beats(config, make, [name], lstm, lambda model: metric(evidence, model, "test"))
-    caveat = config_differences(evidence.models, name, lstm, field_name)
+    caveat = _ceiling(config, lstm, metric(evidence, lstm, "test")) + config_differences(
+        evidence.models, name, lstm, field_name
+    )
     return Claim(row.id, row.statement, row.measurement, row.numbers, row.verdict, row.reason + caveat)
+
+
+def _ceiling(config: ClaimsConfig, name: str, accuracy: float | None) -> str:
+    """Why no gain can show where `name` is already within the margin of 100% (the verdict stands)."""
+    if accuracy is None or accuracy + config.margin <= 1.0:
+        return ""
+    return (
+        f"; {name} is at {100 * accuracy:.2f}%, less than {100 * config.margin:.2f} points from 100%: "
+        "these reviews leave no room for the gain"
+    )
 
 
 def bidirectional(evidence: Evidence, config: ClaimsConfig) -> Claim:
