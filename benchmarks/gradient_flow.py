@@ -62,17 +62,19 @@ class GradientFlow(keras.callbacks.Callback):
         self.rows: list[dict[str, Any]] = []
 
     def measure(self, epoch: int, logs: Mapping[str, float] | None = None) -> None:
+        # on a copy: running the training model itself advances its dropout layers' random state, and
+        # the run would no longer be the one its stage makes
+        model = keras.models.clone_model(self.model)
+        model.set_weights(self.model.get_weights())
         tokens, labels = self.arrays["x_validation"][self.probe], self.arrays["y_validation"][self.probe]
-        profile = gradients.gradient_profile(self.model, tokens, labels).set_index("distance")[
-            "gradient_norm"
-        ]
+        profile = gradients.gradient_profile(model, tokens, labels).set_index("distance")["gradient_norm"]
         ratios = {d: float(profile.loc[d] / profile.loc[1]) for d in self.distances if d in profile.index}
         accuracy = (logs or {}).get("val_accuracy")
         self.rows.append(
             {
                 "epoch": epoch,
                 "ratios": ratios,
-                "verdict": verdict_ratio(self.model, self.arrays),
+                "verdict": verdict_ratio(model, self.arrays),
                 "val": accuracy,
             }
         )
