@@ -146,6 +146,17 @@ def test_a_claim_does_not_hold_when_its_numbers_say_so(
     assert set(others.values()) <= {HOLDS, FAILS}  # nothing else became unmeasurable
 
 
+def test_a_gated_cell_keeping_less_gradient_than_the_simple_rnn_is_named(project_config: Params) -> None:
+    metrics = holding_metrics()
+    metrics["lstm"]["gradients"]["ratio_far_to_1"] = 1e-9  # below the simple RNN's
+    claims = by_id(evaluate_claims(evidence_of(project_config, metrics=metrics), project_config.claims))
+    row = claims["simple_rnn_gradient_vanishes"]
+    assert row.verdict == FAILS
+    assert "lstm keeps less of it than rnn" in row.reason and "gru" not in row.reason.split("; ")[-1]
+    holding = by_id(evaluate_claims(evidence_of(project_config), project_config.claims))
+    assert "less of it" not in holding["simple_rnn_gradient_vanishes"].reason
+
+
 def test_a_single_lstm_at_the_ceiling_leaves_no_room_and_the_row_says_so(project_config: Params) -> None:
     metrics = holding_metrics()
     for model in ("lstm", "bilstm", "deep"):

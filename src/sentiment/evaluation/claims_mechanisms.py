@@ -49,6 +49,12 @@ def vanishing_gradient(evidence: Evidence, config: ClaimsConfig) -> Claim:
         f"{simple} keeps {ratio[simple]:.3g} of its gradient{at} (vanishes: 1/{config.gradient_decay:g} or "
         f"less); {shown} (far less: {config.gradient_advantage:g} x {simple}'s or more)"
     )
+    weaker = [name for name in gated if ratio[name] < ratio[simple]]
+    if weaker:
+        reason += (
+            f"; {', '.join(weaker)} {'keeps' if len(weaker) == 1 else 'keep'} less of it than {simple}: "
+            "benchmarks/gradient_flow.py measures the profile before training and after every epoch"
+        )
     return make(numbers, HOLDS if vanishes and kept else FAILS, reason)
 
 
