@@ -16,6 +16,7 @@ from sentiment import cli
 from sentiment.config.workspace import Workspace
 from sentiment.data.ingest import read_reviews
 from sentiment.stages import readers
+from support.archives import unpack
 
 
 def fetch(root: Path, *arguments: str) -> int:
@@ -57,7 +58,7 @@ def test_fetch_from_imdb_archive_reads_a_directory(
 ) -> None:
     archive = make_archive()
     with tarfile.open(archive) as opened:
-        opened.extractall(tmp_path / "extracted", filter="data")
+        unpack(opened, tmp_path / "extracted")
     monkeypatch.setenv("IMDB_ARCHIVE", str(tmp_path / "extracted" / "aclImdb"))
     workspace = make_workspace(fetch=False)
     assert fetch(workspace.root) == 0
@@ -135,7 +136,7 @@ def empty_archive(root: Path, make_archive: ArchiveFactory, monkeypatch: pytest.
 def linked_review(root: Path, make_archive: ArchiveFactory, monkeypatch: pytest.MonkeyPatch) -> list[str]:
     archive = make_archive()
     with tarfile.open(archive) as opened:
-        opened.extractall(archive.parent / "extracted", filter="data")
+        unpack(opened, archive.parent / "extracted")
     (archive.parent / "extracted" / "aclImdb" / "train" / "pos" / "3000_9.txt").symlink_to("/etc/passwd")
     return ["--archive", str(archive.parent / "extracted")]
 

@@ -17,6 +17,7 @@ from conftest import ArchiveFactory, small_review_files
 from sentiment.core.errors import DataError
 from sentiment.data import source_policy
 from sentiment.data.ingest import COLUMNS, read_reviews
+from support.archives import unpack
 
 
 def test_an_archive_gives_one_row_per_review(make_archive: ArchiveFactory) -> None:
@@ -46,7 +47,7 @@ def test_an_uncompressed_tar_and_an_extracted_directory_read_the_same(
     expected = read_reviews(make_archive())
     pd.testing.assert_frame_equal(read_reviews(make_archive(name="plain.tar", compression="")), expected)
     with tarfile.open(make_archive()) as archive:
-        archive.extractall(tmp_path / "extracted", filter="data")
+        unpack(archive, tmp_path / "extracted")
     pd.testing.assert_frame_equal(read_reviews(tmp_path / "extracted" / "aclImdb"), expected)
     pd.testing.assert_frame_equal(read_reviews(tmp_path / "extracted"), expected)
 
@@ -129,7 +130,7 @@ def test_a_bad_review_file_is_named_in_a_directory(make_archive: ArchiveFactory,
     with tarfile.open(
         make_archive({**small_review_files(), "aclImdb/train/neg/5_2.txt": b"\xff\xfe"})
     ) as archive:
-        archive.extractall(tmp_path, filter="data")
+        unpack(archive, tmp_path)
     with pytest.raises(DataError, match="not valid UTF-8") as raised:
         read_reviews(tmp_path / "aclImdb")
     assert str(tmp_path / "aclImdb" / "train" / "neg" / "5_2.txt") in str(raised.value)
@@ -150,7 +151,7 @@ def extracted(
 ) -> Path:
     """The archive of `files` (default: the small review files) extracted into a directory; its aclImdb/."""
     with tarfile.open(make_archive(files)) as archive:
-        archive.extractall(tmp_path / "extracted", filter="data")
+        unpack(archive, tmp_path / "extracted")
     return tmp_path / "extracted" / "aclImdb"
 
 

@@ -15,6 +15,7 @@ import pytest
 from conftest import ArchiveFactory, movie_url, small_review_files
 from sentiment.core.errors import DataError
 from sentiment.data.ingest import UNLABELED, read_reviews
+from support.archives import unpack
 
 UNSUP_FILES = {
     "aclImdb/train/unsup/0_0.txt": "An unlabeled review.<br />Read as text, never as a label.",
@@ -33,7 +34,7 @@ def files_with_unlabeled(movies: bool = False) -> dict[str, str | bytes]:
 
 def extract(archive: Path, target: Path) -> Path:
     with tarfile.open(archive) as opened:
-        opened.extractall(target, filter="data")
+        unpack(opened, target)
     return target / "aclImdb"
 
 

@@ -14,6 +14,7 @@ from conftest import SMALL_MOVIES, ArchiveFactory, movie_url, small_review_files
 from sentiment.core.errors import DataError
 from sentiment.data import movies, source_policy
 from sentiment.data.ingest import read_reviews
+from support.archives import unpack
 
 WHERE = "archive.tar.gz:aclImdb/train/urls_pos.txt"
 
@@ -67,7 +68,7 @@ def test_an_archive_and_its_extracted_directory_give_the_same_movies(
 ) -> None:
     archive = make_archive(small_review_files(movies=True))
     with tarfile.open(archive) as opened:
-        opened.extractall(tmp_path / "extracted", filter="data")
+        unpack(opened, tmp_path / "extracted")
     from_archive = read_reviews(archive)
     assert from_archive["movie"].notna().all()
     pd.testing.assert_frame_equal(read_reviews(tmp_path / "extracted"), from_archive)
@@ -94,7 +95,7 @@ def test_a_url_list_shorter_than_the_ids_need_names_the_list_the_line_and_the_re
         read_reviews(archive)
     assert str(raised.value).endswith(f"[{archive}:aclImdb/train/urls_pos.txt]")
     with tarfile.open(archive) as opened:
-        opened.extractall(tmp_path, filter="data")
+        unpack(opened, tmp_path)
     with pytest.raises(DataError, match="URL list has 2 lines") as raised:
         read_reviews(tmp_path / "aclImdb")
     assert str(tmp_path / "aclImdb" / "train" / "urls_pos.txt") in str(raised.value)
@@ -111,7 +112,7 @@ def test_a_malformed_url_list_is_named_in_an_archive_and_a_directory(
         read_reviews(archive)
     assert f"{archive}:aclImdb/test/urls_pos.txt" in str(raised.value)
     with tarfile.open(archive) as opened:
-        opened.extractall(tmp_path, filter="data")
+        unpack(opened, tmp_path)
     with pytest.raises(DataError, match="URL list line 2") as raised:
         read_reviews(tmp_path)
     assert str(tmp_path / "aclImdb" / "test" / "urls_pos.txt") in str(raised.value)
@@ -133,7 +134,7 @@ def test_the_unlabeled_reviews_url_list_is_read_like_the_others(
         read_reviews(archive)
     assert f"{archive}:aclImdb/train/urls_unsup.txt" in str(raised.value)
     with tarfile.open(archive) as opened:
-        opened.extractall(tmp_path, filter="data")
+        unpack(opened, tmp_path)
     with pytest.raises(DataError, match="URL list is not valid UTF-8") as raised:
         read_reviews(tmp_path)
     assert str(tmp_path / "aclImdb" / "train" / "urls_unsup.txt") in str(raised.value)
@@ -150,7 +151,7 @@ def test_a_url_list_over_the_size_limit_is_refused(
         read_reviews(archive)
     assert "urls_" in str(raised.value)
     with tarfile.open(archive) as opened:
-        opened.extractall(tmp_path, filter="data")
+        unpack(opened, tmp_path)
     with pytest.raises(DataError, match="URL list is larger than"):
         read_reviews(tmp_path)
     assert movies.MAX_URL_LIST_BYTES == 4 * 1024 * 1024  # the real bound: IMDB's lists are 612,500 bytes
@@ -162,7 +163,7 @@ def test_a_url_list_that_is_a_link_is_refused_not_followed(
     outside = tmp_path / "outside.txt"
     outside.write_text(f"{movie_url('tt7')}\n{movie_url('tt8')}\n", encoding="utf-8")
     with tarfile.open(make_archive(small_review_files(movies=True))) as opened:
-        opened.extractall(tmp_path / "source", filter="data")
+        unpack(opened, tmp_path / "source")
     listed = tmp_path / "source" / "aclImdb" / "train" / "urls_pos.txt"
     listed.unlink()
     listed.symlink_to(outside)
