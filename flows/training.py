@@ -1,5 +1,5 @@
 """The training flow: the word vectors (stage pretrain), then every variant of params.yaml `models`, and
-the baseline, trained concurrently.
+the baseline, trained concurrently; then the `students`, which learn from those models.
 
 Each model is its own dvc.yaml stage (train@<variant>, baseline) run through DVC (`flows.tasks`):
 one whose code, data and params did not change is not trained again. The tasks run on the flow's task
@@ -44,10 +44,17 @@ def run_environment(
 
 
 def training_stages(workspace: Workspace, variants: list[str] | None = None) -> list[str]:
-    """dvc.yaml's training stages: train@<variant> for the chosen variants (default: every params.yaml
-    `models` entry), and the baseline."""
+    """dvc.yaml's training stages: train@<variant> for the chosen variants of params.yaml `models`
+    (default: every one), and the baseline."""
     chosen = pipeline_inputs.selected_variants(workspace, variants)
-    return [f"train@{variant}" for variant in chosen] + [BASELINE]
+    return [f"train@{variant}" for variant in chosen if variant in workspace.params.models] + [BASELINE]
+
+
+def student_stages(workspace: Workspace, variants: list[str] | None = None) -> list[str]:
+    """dvc.yaml's distill@<student> stages for the chosen `students` (default: every one): they read
+    their teachers' models, so they run after the training stages."""
+    chosen = pipeline_inputs.selected_variants(workspace, variants)
+    return [f"distill@{name}" for name in chosen if name in workspace.params.students]
 
 
 LOCK_TIMEOUT_SECONDS = 3600.0  # how long a flow waits for another run to leave the workspace
@@ -66,8 +73,9 @@ def training(
     pipeline_run: str | None = None,
     variants: list[str] | None = None,
 ) -> dict[str, str]:
-    """Train the variants (default: every one) and the baseline concurrently; returns what each stage did,
-    by stage name. `variants` chooses among params.yaml's variants without editing params.yaml.
+    """Train the variants (default: every one) and the baseline concurrently, then the students; returns
+    what each stage did, by stage name. `variants` chooses among params.yaml's variants and students
+    without editing params.yaml.
 
     Every stage finishes (or fails) before the flow does, so a failure of one variant never leaves
     another half-trained; the flow then fails with the first error.
@@ -86,7 +94,14 @@ def training(
                 for name in training_stages(workspace, variants)
             }
             wait(list(futures.values()))
-            return outcomes | {name: future.result() for name, future in futures.items()}
+            outcomes |= {name: future.result() for name, future in futures.items()}
+            # the students after their teachers (a failed teacher fails the flow before them)
+            students = {
+                name: tasks.stage.submit(workspace, name, environment)
+                for name in student_stages(workspace, variants)
+            }
+            wait(list(students.values()))
+            return outcomes | {name: future.result() for name, future in students.items()}
 
 
 def main(argv: Sequence[str] | None = None) -> None:

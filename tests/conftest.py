@@ -120,6 +120,19 @@ def merged(base: Mapping[str, Any], overrides: Mapping[str, Any] | None) -> dict
     return result
 
 
+def keep_students_of(params: dict[str, Any]) -> dict[str, Any]:
+    """`params` with only the students whose variant and teacher its `models` still hold: a test that
+    trains a few variants leaves the others' students out, as a user would (params.yaml refuses a
+    student of a variant it lacks)."""
+    models = params.get("models", {})
+    params["students"] = {
+        name: student
+        for name, student in params.get("students", {}).items()
+        if student["variant"] in models and student["teacher"] in models
+    }
+    return params
+
+
 def write_params(root: Path, overrides: Mapping[str, Any] | None = None) -> Path:
     """Write the project's params.yaml, with `overrides` merged in, to `root`/params.yaml."""
     path = Path(root) / "params.yaml"

@@ -156,7 +156,9 @@ def _parser() -> argparse.ArgumentParser:
 
     stage = commands.add_parser("stage", help="run one pipeline stage (as dvc.yaml does)")
     stage.add_argument("name", choices=sorted(table.STAGES.keys() | table.VARIANT_STAGES.keys()))
-    stage.add_argument("--variant", help="a train stage's model variant: a name under params.yaml `models`")
+    stage.add_argument(
+        "--variant", help="train: a name under params.yaml `models`; distill: a name under `students`"
+    )
     _add_model_commands(commands)
     return parser
 
@@ -194,7 +196,7 @@ def _run_pipeline_command(workspace: Workspace, arguments: argparse.Namespace) -
         if arguments.name in table.VARIANT_STAGES:
             if not arguments.variant:
                 raise ConfigError(
-                    f"stage {arguments.name} needs --variant NAME, one of {sorted(workspace.params.models)}"
+                    f"stage {arguments.name} needs --variant NAME, one of {sorted(workspace.params.networks)}"
                 )
             table.variant_stage_function(arguments.name)(workspace, arguments.variant)
         elif arguments.variant:

@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from conftest import SMALL_OVERRIDES, merged, project_params
+from conftest import SMALL_OVERRIDES, keep_students_of, merged, project_params
 from sentiment.config.workspace import Workspace
 from sentiment.core.files import write_json
 from sentiment.stages import course_claims, model_training
@@ -33,6 +33,7 @@ def claimed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Workspac
     """Three variants and the baseline trained (one epoch, tiny), then the claims stage run."""
     params = merged(project_params(), merged(SMALL_OVERRIDES, tiny_training_overrides()))
     params["models"] = {name: params["models"][name] for name in TRAINED}  # bilstm, deep, bag left out
+    keep_students_of(params)
     root = tmp_path_factory.mktemp("claims")
     (root / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False), encoding="utf-8")
     workspace = Workspace.load(root)

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import run_command
+from conftest import keep_students_of, run_command
 from support.training import runs_of, tiny_training_overrides
 
 pytestmark = pytest.mark.slow
@@ -32,6 +32,7 @@ def write_tiny_params(root: Path) -> dict:
         params[section].update(overrides[section])
     params["source"]["synthetic_reviews"] = 240  # enough reviews for every validation check
     params["models"] = {name: {**params["models"][name], **overrides["models"][name]} for name in VARIANTS}
+    keep_students_of(params)
     path.write_text(yaml.safe_dump(params, sort_keys=False), encoding="utf-8")
     return params
 

@@ -16,6 +16,7 @@ from support.training import tiny_training_overrides
 pytestmark = pytest.mark.slow
 
 VARIANT = "rnn"
+STUDENT = "student"  # the rnn again, taught by itself and the baseline: the distill@ stage's imports
 
 
 @pytest.fixture(scope="module")
@@ -39,6 +40,7 @@ def stage_imports(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[
         params[section].update(overrides[section])
     params["source"]["synthetic_reviews"] = 240
     params["models"] = {VARIANT: {**params["models"][VARIANT], **overrides["models"][VARIANT]}}
+    params["students"] = {STUDENT: {"variant": VARIANT, "teacher": VARIANT, "targets": "soft"}}
     (root / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False), encoding="utf-8")
     run_command(root, "git", "init", "--quiet")
     run_command(root, "dvc", "init", "--quiet")
@@ -52,7 +54,7 @@ def stage_imports(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[
         "pretrain",
         f"train@{VARIANT}",
     ]
-    stages = [*order, BASELINE, "register", "claims"]
+    stages = [*order, BASELINE, f"distill@{STUDENT}", "register", "claims"]
     imports = {stage: run_stage_importing(root, stage) for stage in stages}
     return root, imports
 
@@ -109,7 +111,7 @@ def test_dvc_outputs_are_the_workspace_paths(stage_imports: tuple[Path, dict[str
             workspace.clipping_dir,
         },
     }
-    for name in (VARIANT, BASELINE):
+    for name in (VARIANT, BASELINE, STUDENT):
         files = {
             workspace.model_file(name),
             workspace.evaluation_file(name),
@@ -120,7 +122,8 @@ def test_dvc_outputs_are_the_workspace_paths(stage_imports: tuple[Path, dict[str
         }
         plots = workspace.plots_dir(name)
         embeddings = workspace.embeddings_dir(name)
-        expected[f"train@{name}" if name != BASELINE else BASELINE] = (
+        stage = {BASELINE: BASELINE, STUDENT: f"distill@{STUDENT}"}.get(name, f"train@{name}")
+        expected[stage] = (
             files
             | {path for path in [embeddings] if path is not None}
             | {plots / file for file in ("roc.csv", "confusion.csv", "images")}

@@ -20,6 +20,7 @@ from typing import Any
 
 import yaml
 
+from conftest import keep_students_of
 from support.rest_server import stop_process_group
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -80,7 +81,7 @@ def tiny_params(variants: tuple[str, ...] = ("rnn", "lstm"), **changes: Any) -> 
             name: _merge(params["models"][name], {**TINY_VARIANT, **tiny_pairs(params["models"][name])})
             for name in variants
         }
-    return _merge(params, changes)
+    return keep_students_of(_merge(params, changes))
 
 
 def git(root: Path, *arguments: str) -> None:

@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 import yaml
 
-from conftest import merged, project_params, write_archive
+from conftest import keep_students_of, merged, project_params, write_archive
 from sentiment.config import BASELINE
 from sentiment.config.workspace import Workspace
 from sentiment.stages import data_validation, model_registry, model_training
@@ -105,6 +105,7 @@ def write_workspace_params(root: Path, variants: dict[str, dict[str, Any]]) -> N
     """params.yaml with EASY_PARAMS and exactly `variants` as the `models:` section."""
     data = merged(project_params(), EASY_PARAMS)
     data["models"] = variants
+    keep_students_of(data)
     (root / "params.yaml").write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
 
 

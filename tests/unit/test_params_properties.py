@@ -125,8 +125,12 @@ def test_every_key_is_required_except_the_optional_variant_options(path: Path_) 
     data = copy.deepcopy(PARAMS)
     del at(data, path[:-1])[path[-1]]
     optional = {"reset_after", "bigram_buckets", "embedding_learning_rate", "average_weights"}
-    if path[0] == "models" and (len(path) == 2 or path[-1] in optional):  # a variant is an entry, not a key
-        params_from_mapping(data)
+    taught = {name for student in PARAMS["students"].values() for name in student.values()}
+    if path[:1] == ("models",) and len(path) == 2 and path[1] in taught:  # a student names it
+        with pytest.raises(ConfigError, match=rf"students\.\w+\.\w+: no variant '{path[1]}'"):
+            params_from_mapping(data)
+    elif path[0] in ("models", "students") and (len(path) == 2 or path[-1] in optional):
+        params_from_mapping(data)  # a variant or a student is an entry, not a key
     else:
         with pytest.raises(ConfigError, match=f"missing key '{re.escape(str(path[-1]))}'"):
             params_from_mapping(data)

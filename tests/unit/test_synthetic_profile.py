@@ -65,4 +65,4 @@ def test_word_pair_tables_shrink_on_synthetic_reviews_only(project_config: Param
     assert variant_for(params, "bag", real) == params.models["bag"]
     # a variant on words alone stays on words alone
     assert variant_for(params, "lstm", synthetic) == params.models["lstm"]
-    assert models_for(params, real) == dict(params.models)
+    assert models_for(params, real) == params.networks  # the students too, as their variants

@@ -8,8 +8,9 @@ from the rest by `data.splits` (by movie where every review has one). Pure panda
 leakage policy it applies, so the stages need not load Great Expectations.
 
 Only labeled reviews are in the parts: an unlabeled review (split "unsup") is in none of them, so it
-never reaches the vocabulary, the sequences, the validation split or any model's training or
-evaluation. Its text serves pretraining only, through `pretraining_texts`.
+never reaches the vocabulary, the sequences, the validation split or any model's evaluation. Its
+text serves pretraining, through `pretraining_texts`, and the students' training, with their
+teachers' targets, through `unlabeled_texts`.
 """
 
 from __future__ import annotations
@@ -73,3 +74,11 @@ def pretraining_texts(table: pd.DataFrame, parts: Parts) -> pd.Series:
     unlabeled = table.loc[table["split"] == UNSUP, ["review_id", "text"]]
     texts = pd.concat([parts.train[["review_id", "text"]], unlabeled]).dropna(subset=["text"])
     return texts[~texts["text"].isin(held_out)].set_index("review_id")["text"]
+
+
+def unlabeled_texts(table: pd.DataFrame, parts: Parts) -> pd.Series:
+    """The unlabeled reviews a student may learn from, indexed by review id, in table order: those of
+    `pretraining_texts` (none with the text of a validation or test review)."""
+    allowed = pretraining_texts(table, parts)
+    unlabeled_ids = table.loc[table["split"] == UNSUP, "review_id"]
+    return allowed[allowed.index.isin(unlabeled_ids)]

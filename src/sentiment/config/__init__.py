@@ -2,8 +2,8 @@
 
 Every section of params.yaml maps onto a frozen dataclass; callers import them from `sentiment.config`.
 The sections live in modules of their own (`sections`, `validation_sections`, `claims_section`,
-`behaviour_section`, `drift_section`) to keep files small; `schema` holds the strict loader's rules (types,
-ranges and formats, required keys).
+`behaviour_section`, `drift_section`, `students_section`) to keep files small; `schema` holds the
+strict loader's rules (types, ranges and formats, required keys).
 """
 
 from sentiment.config.behaviour_section import TEST_TYPES, BehaviourConfig, BehaviourThresholds
@@ -39,6 +39,7 @@ from sentiment.config.sections import (
     VariantConfig,
     model_family,
 )
+from sentiment.config.students_section import StudentConfig, Targets
 from sentiment.config.validation_sections import (
     LeakageConfig,
     RawChecksConfig,
@@ -73,8 +74,10 @@ __all__ = [
     "SequencesConfig",
     "SourceConfig",
     "SplitsConfig",
+    "StudentConfig",
     "SyntheticConfig",
     "SyntheticTrainingConfig",
+    "Targets",
     "TrainingConfig",
     "ValidationConfig",
     "VariantConfig",

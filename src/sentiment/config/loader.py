@@ -28,6 +28,7 @@ from sentiment.config.sections import (
     VariantConfig,
     VariantName,
 )
+from sentiment.config.students_section import StudentConfig
 from sentiment.config.validation_sections import (
     ValidationConfig,
 )
@@ -131,6 +132,7 @@ class Params:
     validation: ValidationConfig
     registry: RegistryConfig
     models: Annotated[dict[VariantName, VariantConfig], NonEmpty("variant")]
+    students: dict[VariantName, StudentConfig]
     pretraining: PretrainingConfig
     training: TrainingConfig
     baseline: BaselineConfig
@@ -148,6 +150,25 @@ class Params:
                     f"(pretraining.vector_size) for pretrained {variant.pretrained!r}, "
                     f"got {variant.embedding_dim}"
                 )
+        for name, student in self.students.items():
+            self._check_student(name, student)
+
+    def _check_student(self, name: str, student: StudentConfig) -> None:
+        if name in self.models:
+            raise ConfigError(f"students.{name}: a student's name must not be a `models` entry's too")
+        for key, variant in (("variant", student.variant), ("teacher", student.teacher)):
+            if variant not in self.models:
+                raise ConfigError(
+                    f"students.{name}.{key}: no variant {variant!r} under `models`; "
+                    f"expected one of {sorted(self.models)}"
+                )
+
+    @property
+    def networks(self) -> dict[str, VariantConfig]:
+        """Every network the pipeline trains, by name: the `models` variants, then the students (each
+        with its `variant`'s layers and settings)."""
+        students = {name: self.models[student.variant] for name, student in self.students.items()}
+        return {**self.models, **students}
 
 
 def load_yaml(path: Path) -> dict[str, Any]:
@@ -180,10 +201,13 @@ def load_params(path: Path | str = DEFAULT_PARAMS_FILE) -> Params:
 
 
 def variant_config(params: Params, name: str, source: str = "params.yaml") -> VariantConfig:
-    """The variant `name` of params.yaml's `models`, refusing names that cannot be file or stage names."""
-    if name not in params.models:
+    """The network `name` (a `models` variant or a student), refusing names that cannot be file or
+    stage names."""
+    networks = params.networks
+    if name not in networks:
         raise ConfigError(
-            f"{source}: no variant {name!r} under `models`; expected one of {sorted(params.models)}"
+            f"{source}: no variant {name!r} under `models` or `students`; expected one of {sorted(networks)}"
         )
-    convert(VariantName, name, f"{source}: models.{name}")  # a Params built by code, not params.yaml
-    return params.models[name]
+    section = "models" if name in params.models else "students"
+    convert(VariantName, name, f"{source}: {section}.{name}")  # a Params built by code, not params.yaml
+    return networks[name]

@@ -78,7 +78,7 @@ def absent(evidence: Evidence, names: Sequence[str], section: str = "test", key:
     problems = []
     for name in dict.fromkeys(names):
         if name != BASELINE and name not in evidence.models:
-            problems.append(f"{name} is not a variant of params.yaml `models`")
+            problems.append(f"{name} is not a variant of params.yaml `models` or `students`")
         elif metric(evidence, name, section, key) is None:
             stage = BASELINE if name == BASELINE else f"train@{name}"
             problems.append(f"{name} has no {section}.{key} in its metrics (has {stage} run?)")

@@ -205,5 +205,14 @@ def compile_model(model: keras.Model, training: TrainingConfig, embedding_learni
     model.compile(
         optimizer=optimizer,
         loss=keras.losses.BinaryCrossentropy(),
-        metrics=[keras.metrics.BinaryAccuracy(name="accuracy")],
+        metrics=[keras.metrics.MeanMetricWrapper(label_accuracy, name="accuracy")],
     )
+
+
+@keras.saving.register_keras_serializable(package="sentiment")
+def label_accuracy(y_true: Any, y_pred: Any) -> Any:
+    """Keras' binary accuracy against the target rounded to a label: the same for 0/1 labels; for a
+    student's soft targets (its teachers' probability, `modeling.distillation`) the share of reviews
+    it puts on the teachers' side, where Keras' own would count every target but 0 and 1 as missed."""
+    labels = ops.cast(ops.greater_equal(y_true, 0.5), "float32")
+    return keras.metrics.binary_accuracy(labels, y_pred)

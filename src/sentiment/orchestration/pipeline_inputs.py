@@ -89,12 +89,13 @@ def checkout_tracked_data(workspace: Workspace) -> str:
 
 
 def selected_variants(workspace: Workspace, variants: Sequence[str] | None) -> list[str]:
-    """The variants a run trains: `variants` (a choice among params.yaml's), or all of them.
+    """The networks a run trains: `variants` (a choice among params.yaml's `models` and `students`), or
+    all of them, in params.yaml's order.
 
     A choice never edits params.yaml: the other variants keep their settings and their trained models,
     and the next run without a choice trains (or finds up to date) every variant again.
     """
-    defined = list(workspace.params.models)
+    defined = list(workspace.params.networks)
     if variants is None:
         return defined
     unknown = sorted(set(variants) - set(defined))

@@ -142,7 +142,7 @@ def validation_reports(workspace: Workspace) -> dict[str, Any]:
 
 def model_comparison(workspace: Workspace) -> tuple[list[dict[str, str]], Any]:
     """The comparison table's rows (every variant and the baseline) and the registry's last decision."""
-    models = [*workspace.params.models, BASELINE]
+    models = [*workspace.params.networks, BASELINE]
     metrics = {name: _report(workspace.evaluation_file(name)) or {} for name in models}
     runs = {name: _report(workspace.run_record(name)) or {} for name in models}
     registry = _report(workspace.registry_report)

@@ -26,7 +26,7 @@ from sentiment.stages import table
 logger = logging.getLogger(__name__)
 
 # The claims stage trains too (the clipping experiment): its numbers are reproducible in a process of its own.
-OWN_PROCESS_STAGES = frozenset({"train", "claims"})
+OWN_PROCESS_STAGES = frozenset({"train", "distill", "claims"})
 ERROR_LINES = 25  # of the stage process's stderr, in the error when it fails
 
 

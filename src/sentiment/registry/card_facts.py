@@ -41,7 +41,7 @@ def _plain(value: Any) -> Any:
 
 def model_settings(variant: str, params: Params) -> dict[str, Any]:
     """The params.yaml settings of a model: the variant's, or the baseline's."""
-    config = params.baseline if variant == BASELINE else params.models[variant]
+    config = params.baseline if variant == BASELINE else params.networks[variant]
     return dict(_plain(dataclasses.asdict(config)))
 
 

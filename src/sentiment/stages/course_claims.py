@@ -47,14 +47,14 @@ def _read_report(path: Path) -> Any:
 
 def trained_metrics(workspace: Workspace) -> dict[str, Mapping[str, Any]]:
     """The metrics file of every model of params.yaml (and the baseline) that has one."""
-    names = [*workspace.params.models, BASELINE]
+    names = [*workspace.params.networks, BASELINE]
     return {name: _read_report(path) for name in names if (path := workspace.evaluation_file(name)).is_file()}
 
 
 def embedding_neighbours(workspace: Workspace) -> dict[str, dict[str, list[str]]]:
     """variant -> probe word -> its nearest words, from each variant's neighbours.json."""
     found: dict[str, dict[str, list[str]]] = {}
-    for name in workspace.params.models:
+    for name in workspace.params.networks:
         directory = workspace.embeddings_dir(name)
         path = directory / "neighbours.json" if directory is not None else None
         if path is None or not path.is_file():
@@ -109,7 +109,7 @@ def run_clipping(
 
 
 def _context(workspace: Workspace, evidence: Evidence) -> list[str]:
-    names = [*workspace.params.models, BASELINE]
+    names = [*workspace.params.networks, BASELINE]
     trained = [name for name in names if name in evidence.metrics]
     lines = [f"models with metrics: {', '.join(trained) or 'none'}"]
     missing = [name for name in names if name not in evidence.metrics]

@@ -70,9 +70,9 @@ def register(workspace: Workspace) -> Path:
             workspace.model_file(name),
             workspace.evaluation_file(name),
             workspace.run_record(name),
-            model_family(name, params.models),
+            model_family(name, params.networks),
         )
-        for name in [*params.models, BASELINE]
+        for name in [*params.networks, BASELINE]
     }
     raw = read_raw(workspace)
     provenance = {

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from sentiment.config import BASELINE, variant_config
 from sentiment.config.workspace import Workspace
-from sentiment.core.errors import DataError
+from sentiment.core.errors import ConfigError, DataError
 from sentiment.data.sequences import SPLITS
 from sentiment.data.splits import recorded_method
 from sentiment.stages.readers import read_clean, read_sequences, read_vocabulary, read_word_vectors
@@ -42,13 +42,13 @@ def model_outputs(workspace: Workspace, name: str) -> ModelOutputs:
     )
 
 
-def _lineage(workspace: Workspace, data_files: dict[str, Path]) -> Lineage:
+def run_lineage(workspace: Workspace, data_files: dict[str, Path]) -> Lineage:
     from sentiment.tracking.lineage import lineage
 
     return lineage(workspace, data_files)
 
 
-def _close_orphaned_runs(workspace: Workspace, name: str) -> None:
+def close_orphaned_runs(workspace: Workspace, name: str) -> None:
     """Mark FAILED the MLflow runs of model `name` that a killed training left RUNNING (before training)."""
     from sentiment.tracking.orphans import mark_orphaned_runs
 
@@ -59,8 +59,12 @@ def train(workspace: Workspace, variant: str) -> Path:
     """Stage `train@<variant>`: train, evaluate, diagnose and track one variant of params.yaml `models`."""
     from sentiment.stages import training_run
 
+    if variant in workspace.params.students:
+        raise ConfigError(
+            f"{variant!r} is a student (params.yaml `students`): its stage is distill@{variant}"
+        )
     config = variant_config(workspace.params, variant)  # an unknown variant fails before any work
-    _close_orphaned_runs(workspace, variant)
+    close_orphaned_runs(workspace, variant)
     arrays = read_sequences(workspace)
     vocabulary = read_vocabulary(workspace)
     data_files = {"sequences": workspace.sequences_file}
@@ -68,7 +72,7 @@ def train(workspace: Workspace, variant: str) -> Path:
     if config.pretrained != "none":
         word_vectors = read_word_vectors(workspace, vocabulary.size, config.embedding_dim)
         data_files["word_vectors"] = workspace.word_vectors_file
-    lineage = _lineage(workspace, data_files)
+    lineage = run_lineage(workspace, data_files)
     return training_run.train_variant(
         workspace, variant, arrays, vocabulary, model_outputs(workspace, variant), lineage, word_vectors
     )
@@ -94,12 +98,12 @@ def baseline(workspace: Workspace) -> Path:
     """Stage `baseline`: TF-IDF + logistic regression on the cleaned text of the sequences' splits."""
     from sentiment.stages import training_run
 
-    _close_orphaned_runs(workspace, BASELINE)
+    close_orphaned_runs(workspace, BASELINE)
     arrays = read_sequences(workspace)
     validation_split = recorded_method(arrays, workspace.sequences_file)
     texts = split_texts(workspace, arrays)
     labels = {split: arrays[f"y_{split}"] for split in SPLITS}
-    lineage = _lineage(workspace, {"sequences": workspace.sequences_file, "clean": workspace.clean_table})
+    lineage = run_lineage(workspace, {"sequences": workspace.sequences_file, "clean": workspace.clean_table})
     return training_run.train_baseline(
         workspace, texts, labels, model_outputs(workspace, BASELINE), lineage, validation_split, arrays
     )

@@ -47,7 +47,7 @@ def variant_for(params: Params, name: str, arrays: Mapping[str, np.ndarray]) -> 
 
 def models_for(params: Params, arrays: Mapping[str, np.ndarray]) -> dict[str, VariantConfig]:
     """Every variant of params.yaml as `variant_for` trains it on these sequences."""
-    return {name: variant_for(params, name, arrays) for name in params.models}
+    return {name: variant_for(params, name, arrays) for name in params.networks}
 
 
 def distance_accuracy(

@@ -26,7 +26,11 @@ STAGES: dict[str, str] = {
     "claims": "sentiment.stages.course_claims:claims",
 }
 # Stages run once per model variant: `sentiment stage train --variant NAME` (dvc.yaml's train@NAME).
-VARIANT_STAGES: dict[str, str] = {"train": "sentiment.stages.model_training:train"}
+# The students learn from the unlabeled reviews too: `sentiment stage distill --variant NAME` (distill@NAME).
+VARIANT_STAGES: dict[str, str] = {
+    "train": "sentiment.stages.model_training:train",
+    "distill": "sentiment.stages.distillation:distill",
+}
 
 # Modules a stage's process imports that are bookkeeping, not what its outputs are computed from, and
 # so left out of dvc.yaml's code deps on purpose: the CLI (argument parsing, error printing), this table,

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,7 @@ import mlflow
 import numpy as np
 import pandas as pd
 
-from sentiment.config import BASELINE, Params, model_family
+from sentiment.config import BASELINE, Params, VariantConfig, model_family
 from sentiment.config.workspace import Workspace
 from sentiment.core.files import write_json, write_text
 from sentiment.data.sequences import SPLITS
@@ -59,6 +60,7 @@ def _data_parameters(
 def _fit_variant(
     params: Params,
     name: str,
+    variant: VariantConfig,
     arrays: Mapping[str, np.ndarray],
     vocabulary_size: int,
     word_vectors: np.ndarray | None,
@@ -67,9 +69,18 @@ def _fit_variant(
 
     callbacks = [training.EpochLogCallback(tracking.log_epoch)]
     return training.train(
-        variant_for(params, name, arrays), training_config(params, arrays), arrays, vocabulary_size,
-        params.seed, name=name, callbacks=callbacks, word_vectors=word_vectors,
+        variant, training_config(params, arrays), arrays, vocabulary_size, params.seed, name=name,
+        callbacks=callbacks, word_vectors=word_vectors,
     )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Distilled:
+    """What a student learned from (`stages.distillation`): its run's params (`settings`: teachers,
+    targets, unlabeled reviews) and the figures its evaluation report adds (the teachers' accuracy)."""
+
+    settings: Mapping[str, Any]
+    figures: Mapping[str, Any]
 
 
 def _diagnose(
@@ -110,9 +121,11 @@ def train_variant(
     outputs: ModelOutputs,
     lineage: Lineage,
     word_vectors: np.ndarray | None = None,
+    distilled: Distilled | None = None,
 ) -> Path:
-    """Train, evaluate, diagnose, report and track the network variant `name`; returns the model file.
-    `word_vectors`: the pretrain stage's word table, for a variant with `pretrained` (else None)."""
+    """Train, evaluate, diagnose, report and track the network `name`; returns the model file.
+    `word_vectors`: the pretrain stage's word table, for a variant with `pretrained` (else None);
+    `distilled`: a student's teachers, when `arrays` hold the unlabeled reviews it learns from."""
     from sentiment.modeling import storage
     from sentiment.modeling.inference import predict_probabilities
 
@@ -129,18 +142,19 @@ def train_variant(
             "diagnostics": params.diagnostics,
             "data": _data_parameters(arrays, vocabulary.size, validation_split),
             **({"pretraining": params.pretraining} if word_vectors is not None else {}),
+            **({"distillation": distilled.settings} if distilled is not None else {}),
         },
     )
     tags = {
         "variant": name,
-        "model_family": model_family(name, params.models),
+        "model_family": model_family(name, params.networks),
         "cell": variant.cell,
         **process_tags(workspace),
     }
     tags[SPLIT_KEY] = validation_split
     with staged(outputs) as staging, tracking.tracked_run(workspace, name, lineage, parameters, tags) as run:
         files = staging.staged
-        trained = _fit_variant(params, name, arrays, vocabulary.size, word_vectors)
+        trained = _fit_variant(params, name, variant, arrays, vocabulary.size, word_vectors)
         write_learning_curves(files.plots_dir, name, trained.history)
         gradient_summary = _diagnose(files, params, name, trained.model, arrays, vocabulary)  # as trained
         # Every metric below (accuracy, loss, speed) is the saved network's, loaded back from its file.
@@ -173,6 +187,7 @@ def train_variant(
                 **split_predictions.speed(trained.seconds, len(arrays["y_train"]), predictions),
                 "train_samples_per_second": trained.samples_per_second,
             },
+            **({"distillation": dict(distilled.figures)} if distilled is not None else {}),
         }
         write_reports(files, {**metrics, SPLIT_KEY: validation_split})
 
@@ -211,7 +226,7 @@ def train_baseline(
     )
     tags = {
         "variant": BASELINE,
-        "model_family": model_family(BASELINE, workspace.params.models),
+        "model_family": model_family(BASELINE, workspace.params.networks),
         **process_tags(workspace),
     }
     tags[SPLIT_KEY] = validation_split
