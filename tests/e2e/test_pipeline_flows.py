@@ -32,14 +32,16 @@ from support.orchestration import (
 pytestmark = pytest.mark.slow
 
 UP_TO_DATE = "Data and pipelines are up to date."
-MODELS = {"rnn", "lstm", "baseline"}
-TRAINING_STAGES = ("train@rnn", "train@lstm", "baseline")
+MODELS = {"rnn", "lstm", "baseline", "student"}
+TRAINING_STAGES = ("train@rnn", "train@lstm", "baseline", "distill@student")
+# the rnn again, taught by the lstm and the baseline: the training flow runs it after them
+STUDENTS = {"student": {"variant": "rnn", "teacher": "lstm", "targets": "soft"}}
 
 
 @pytest.fixture(scope="module")
 def preprocessed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A project with its data stages done (through DVC), ready for training."""
-    root = make_project(tmp_path_factory.mktemp("flows") / "preprocessed", tiny_params())
+    root = make_project(tmp_path_factory.mktemp("flows") / "preprocessed", tiny_params(students=STUDENTS))
     workspace = Workspace.load(root)
     for name in ("clean", "validate_text", "vocabulary", "sequences", "validate_sequences"):
         orchestration.run_stage(root, name, lambda name=name: stage_function(name)(workspace))

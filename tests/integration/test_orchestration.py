@@ -211,7 +211,7 @@ def test_the_epochs_of_a_run_are_written_into_params_yaml_with_its_comments(tmp_
 
 def test_a_choice_of_variants_trains_only_those_and_never_edits_params_yaml(tmp_path: Path) -> None:
     """The pipeline flow's `variants` selects training stages; every variant stays in params.yaml."""
-    from flows.training import training_stages
+    from flows.training import student_stages, training_stages
 
     root = tmp_path
     shutil.copy(PROJECT_ROOT / "params.yaml", root / "params.yaml")
@@ -222,6 +222,13 @@ def test_a_choice_of_variants_trains_only_those_and_never_edits_params_yaml(tmp_
     assert training_stages(workspace, ["lstm", "gru"]) == ["train@gru", "train@lstm", "baseline"]
     with pytest.raises(ConfigError, match=r"variants: \['transformer'\]"):
         training_stages(workspace, ["transformer"])
+    # the students, after the training stages: every one by default, or those chosen
+    students = [f"distill@{name}" for name in workspace.params.students]
+    assert students and student_stages(workspace) == students
+    assert student_stages(workspace, ["lstm"]) == [] and training_stages(workspace, ["student"]) == [
+        "baseline"
+    ]
+    assert student_stages(workspace, ["bilstm", "student"]) == ["distill@student"]
     assert (root / "params.yaml").read_text() == original
     assert list(Workspace.load(root).params.models) == every
 
