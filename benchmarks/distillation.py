@@ -167,19 +167,34 @@ def figure(runs: list[dict[str, Any]], pick: Any, split: str) -> str:
     return mean_sd({"mean": mean, "sd": sd, "runs": len(values)})
 
 
-def report(runs: list[dict[str, Any]], arguments: argparse.Namespace, facts: dict[str, Any]) -> str:
-    rows = [
-        (f"teacher `{name}`", lambda run, name=name: run["teachers"][name]) for name in arguments.teachers
-    ]
-    rows.append((f"teachers' mean ({' + '.join(arguments.teachers)})", lambda run: run["teacher_mean"]))
-    rows.append(
-        (f"student `{arguments.student}` + unlabeled ({arguments.labels})", lambda run: run["student"])
+def margin_line(runs: list[dict[str, Any]], name: str, other: Any) -> str:
+    """The student's validation margin over `other`, against the seed spread (as settings.py words it)."""
+    gaps = [run["student"]["validation"] - other(run)["validation"] for run in runs]
+    widest = max(
+        spread([other(run)["validation"] for run in runs])[1],
+        spread([run["student"]["validation"] for run in runs])[1],
     )
+    side = "within" if abs(spread(gaps)[0]) <= 2 * widest else "beyond"
+    seeds = "" if len(runs) < 2 else f", {side} twice the larger sd between seeds ({100 * widest:.2f} points)"
+    shown = ", ".join(f"{100 * gap:+.2f}" for gap in gaps)
+    mean_gap = 100 * spread(gaps)[0]
+    accuracy = f"{mean_gap:+.2f} points of validation accuracy (per seed {shown})"
+    return f"- The student against {name}: {accuracy}{seeds}."
+
+
+def report(runs: list[dict[str, Any]], arguments: argparse.Namespace, facts: dict[str, Any]) -> str:
+    picks = {name: (lambda run, name=name: run["teachers"][name]) for name in arguments.teachers}
+    rows = [(f"teacher `{name}`", pick) for name, pick in picks.items()]
+    rows.append((f"teachers' mean ({' + '.join(arguments.teachers)})", lambda run: run["teacher_mean"]))
+    student = f"student: `{arguments.student}` + unlabeled reviews ({arguments.labels} targets)"
+    rows.append((student, lambda run: run["student"]))
     lines = "\n".join(
         f"| {label} | {figure(runs, pick, 'validation')} | {figure(runs, pick, 'test')} |"
         for label, pick in rows
     )
+    margins = "\n".join(margin_line(runs, f"`{name}`", pick) for name, pick in picks.items())
     minutes = np.mean([run["student_minutes"] for run in runs])
+    first = runs[0]
     return f"""## {TITLE}
 
 Measured {facts["date"]} on {facts["machine"]}, shared with other work
@@ -187,14 +202,16 @@ Measured {facts["date"]} on {facts["machine"]}, shared with other work
 
     {facts["command"]}
 
-Data: {facts["data"]}; {runs[0]["unlabeled_reviews"]:,} unlabeled reviews labeled by the teachers'
-mean probability ({arguments.labels} targets; {100 * runs[0]["unlabeled_positive_share"]:.1f}% of them
-positive). Seeds: {", ".join(map(str, facts["seeds"]))}; mean ± sd. {facts["split"]}
+Data: {facts["data"]}, and {first["unlabeled_reviews"]:,} unlabeled reviews, each labeled by the
+teachers' mean probability ({arguments.labels} targets; {100 * first["unlabeled_positive_share"]:.1f}% of
+them on the positive side, seed {first["seed"]}). Each seed trains the teachers and then the student; mean ±
+sd over seeds {", ".join(map(str, facts["seeds"]))}. {facts["split"]}
 
 | model | validation acc (decides) | test acc (report only) |
 |---|---|---|
 {lines}
 
+{margins}
 - The student trained {minutes:.1f} minutes per seed (labeled and unlabeled reviews together).
 """
 
