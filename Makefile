@@ -48,7 +48,7 @@ run: $(STAMP)
 	sentiment fetch
 	dvc repro
 
-## The same pipeline on synthetic reviews, offline (under 6 minutes on 2 shared cores, 2026-12-02: see README).
+## The same pipeline on synthetic reviews, offline (about 5 minutes on 2 cores, 2026-12-02: see README).
 demo: $(STAMP)
 	sentiment fetch --synthetic
 	dvc repro

@@ -6,11 +6,13 @@
 
 Per seed: the teachers are trained as their stages train them (the networks with that seed, the
 baseline fitted on the same training part); their mean probability labels the unlabeled reviews
-(`train/unsup`) that the pretrain stage may read (none identical to a validation or test review,
-`checks.parts.pretraining_texts`): `soft` keeps the probability as the target (distillation, Hinton
-et al. 2015), `hard` rounds it (pseudo-labels, Lee 2013). The student, the `--student` variant as
-params.yaml has it, is then trained with that seed on the labeled training part plus the labeled
-unlabeled reviews, early stopping and weight averaging on the same validation split.
+(`train/unsup`) that the distill@ stage reads (none identical to a validation or test review,
+`stages.distillation.unlabeled_reviews`), as that stage labels them (`modeling.distillation`): `soft`
+keeps the probability as the target (distillation, Hinton et al. 2015), `hard` rounds it
+(pseudo-labels, Lee 2013). The student, the `--student` variant as params.yaml has it, is then trained
+with that seed on the labeled training part plus the labeled unlabeled reviews, early stopping and
+weight averaging on the same validation split. (The distill@ stage reads its teachers' saved models
+instead: this script trains them, so that every seed has its own.)
 
 Writes the section "Distillation: learning from the unlabeled reviews" of BENCHMARKS.md: the
 validation accuracy of each teacher, of their mean and of the student against the student variant
@@ -44,9 +46,9 @@ from sentiment.config import BASELINE
 from sentiment.config.workspace import Workspace
 from sentiment.core.errors import ConfigError, SentimentError
 from sentiment.data.layout import UNSUP
-from sentiment.data.sequences import pad_tokenized
-from sentiment.data.vocabulary import encode
 from sentiment.evaluation import metrics as evaluation
+from sentiment.modeling.distillation import teacher_targets, with_unlabeled
+from sentiment.stages import distillation as distillation_stage
 from sentiment.stages import model_training, readers
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -56,20 +58,11 @@ SCORED = ("validation", "test")
 
 
 def unlabeled_reviews(workspace: Workspace) -> tuple[list[str], np.ndarray]:
-    """The unlabeled reviews the pretrain stage may read: cleaned texts and padded sequences."""
-    from sentiment.checks.parts import dataset_parts, pretraining_texts
-
-    params = workspace.params
-    table = readers.read_clean(workspace)
-    parts = dataset_parts(table, params.validation.leakage, params.splits, params.seed)
-    allowed = pretraining_texts(table, parts)
-    unlabeled_ids = set(table.loc[table["split"] == UNSUP, "review_id"])
-    texts = allowed[allowed.index.isin(unlabeled_ids)].tolist()
+    """The unlabeled reviews the students may read, as the distill@ stage reads them."""
+    texts, tokens = distillation_stage.unlabeled_reviews(workspace, readers.read_vocabulary(workspace))
     if not texts:
         raise ConfigError("the workspace has no unlabeled reviews to learn from (split unsup)")
-    config = params.sequences
-    tokenized = encode(readers.read_vocabulary(workspace), texts)
-    return texts, pad_tokenized(tokenized, config.max_len, config.padding, config.truncating)
+    return texts, tokens
 
 
 def teacher_probabilities(
@@ -121,17 +114,6 @@ def accuracy(arrays: Mapping[str, np.ndarray], probabilities: Mapping[str, np.nd
     }
 
 
-def student_arrays(
-    arrays: Mapping[str, np.ndarray], tokens: np.ndarray, targets: np.ndarray
-) -> dict[str, np.ndarray]:
-    """The training part followed by the unlabeled reviews with the teachers' targets."""
-    return {
-        **arrays,
-        "x_train": np.concatenate([arrays["x_train"], tokens]),
-        "y_train": np.concatenate([arrays["y_train"].astype(np.float32), targets.astype(np.float32)]),
-    }
-
-
 def run_seed(
     workspace: Workspace, arguments: argparse.Namespace, seed: int, unlabeled: tuple[list[str], np.ndarray]
 ) -> dict[str, Any]:
@@ -141,12 +123,13 @@ def run_seed(
         name: teacher_probabilities(workspace, name, seed, arrays, unlabeled) for name in arguments.teachers
     }
     mean = {
-        part: np.mean([scored[part] for scored in teachers.values()], axis=0) for part in (*SCORED, UNSUP)
+        part: teacher_targets([scored[part] for scored in teachers.values()], "soft")
+        for part in (*SCORED, UNSUP)
     }
-    targets = mean[UNSUP] if arguments.labels == "soft" else (mean[UNSUP] >= 0.5).astype(np.float32)
+    targets = teacher_targets([scored[UNSUP] for scored in teachers.values()], arguments.labels)
     teacher_minutes = (time.perf_counter() - started) / 60
     started = time.perf_counter()
-    student = train_network(workspace, arguments.student, seed, student_arrays(arrays, unlabeled[1], targets))
+    student = train_network(workspace, arguments.student, seed, with_unlabeled(arrays, unlabeled[1], targets))
     run = {
         "seed": seed,
         "teachers": {name: accuracy(arrays, scored) for name, scored in teachers.items()},
