@@ -195,9 +195,9 @@ def _run_pipeline_command(workspace: Workspace, arguments: argparse.Namespace) -
     elif arguments.command == "stage":
         if arguments.name in table.VARIANT_STAGES:
             if not arguments.variant:
-                raise ConfigError(
-                    f"stage {arguments.name} needs --variant NAME, one of {sorted(workspace.params.networks)}"
-                )
+                params = workspace.params
+                names = params.students if arguments.name == "distill" else params.models
+                raise ConfigError(f"stage {arguments.name} needs --variant NAME, one of {sorted(names)}")
             table.variant_stage_function(arguments.name)(workspace, arguments.variant)
         elif arguments.variant:
             raise ConfigError(f"stage {arguments.name} takes no --variant")

@@ -112,6 +112,8 @@ def test_a_student_is_not_a_train_stage_and_an_unknown_student_is_named(
     assert cli.main(["--root", root, "stage", "distill", "--variant", "teacher"]) == cli.EXIT_USER_ERROR
     error = capsys.readouterr().err
     assert "no student 'teacher' under `students`" in error and "params.yaml" in error
+    assert cli.main(["--root", root, "stage", "distill"]) == cli.EXIT_USER_ERROR
+    assert f"needs --variant NAME, one of ['{STUDENT}']" in capsys.readouterr().err
 
 
 def test_without_unlabeled_reviews_the_student_learns_from_the_training_part_alone(
