@@ -1,8 +1,9 @@
 """Does learning from the unlabeled reviews pay? A teacher labels them, a student learns from them.
 
     python benchmarks/distillation.py [--student bilstm] [--teachers bilstm baseline] [--labels soft]
-                                      [--seeds 42] [--archive PATH | --synthetic N] [--workdir DIR]
-                                      [--epochs N] [--output BENCHMARKS.md] [--record distillation.json]
+                                      [--rounds 1] [--seeds 42] [--archive PATH | --synthetic N]
+                                      [--workdir DIR] [--epochs N] [--output BENCHMARKS.md]
+                                      [--record distillation.json]
 
 Per seed: the teachers are trained as their stages train them (the networks with that seed, the
 baseline fitted on the same training part); their mean probability labels the unlabeled reviews
@@ -11,7 +12,8 @@ baseline fitted on the same training part); their mean probability labels the un
 keeps the probability as the target (distillation, Hinton et al. 2015), `hard` rounds it
 (pseudo-labels, Lee 2013). The student, the `--student` variant as params.yaml has it, is then trained
 with that seed on the labeled training part plus the labeled unlabeled reviews, early stopping and
-weight averaging on the same validation split. (The distill@ stage reads its teachers' saved models
+weight averaging on the same validation split. With `--rounds N`, each later round's student is taught
+by the previous student and the baseline (self-training). (The distill@ stage reads its teachers' saved models
 instead: this script trains them, so that every seed has its own.)
 
 Writes the section "Distillation: learning from the unlabeled reviews" of BENCHMARKS.md: the
@@ -114,32 +116,52 @@ def accuracy(arrays: Mapping[str, np.ndarray], probabilities: Mapping[str, np.nd
     }
 
 
+def labeled(
+    teachers: Mapping[str, Mapping[str, np.ndarray]], labels: str
+) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """The teachers' mean probability on each part, and the unlabeled reviews' targets."""
+    parts = (*SCORED, UNSUP)
+    mean = {part: teacher_targets([scored[part] for scored in teachers.values()], "soft") for part in parts}
+    return mean, teacher_targets([scored[UNSUP] for scored in teachers.values()], labels)
+
+
 def run_seed(
     workspace: Workspace, arguments: argparse.Namespace, seed: int, unlabeled: tuple[list[str], np.ndarray]
 ) -> dict[str, Any]:
+    """The teachers, then `--rounds` students: from the second round on, the previous student takes the
+    place of the network teachers (self-training), the baseline staying a teacher."""
     arrays = readers.read_sequences(workspace)
     started = time.perf_counter()
     teachers = {
         name: teacher_probabilities(workspace, name, seed, arrays, unlabeled) for name in arguments.teachers
     }
-    mean = {
-        part: teacher_targets([scored[part] for scored in teachers.values()], "soft")
-        for part in (*SCORED, UNSUP)
-    }
-    targets = teacher_targets([scored[UNSUP] for scored in teachers.values()], arguments.labels)
-    teacher_minutes = (time.perf_counter() - started) / 60
-    started = time.perf_counter()
-    student = train_network(workspace, arguments.student, seed, with_unlabeled(arrays, unlabeled[1], targets))
-    run = {
+    mean, targets = labeled(teachers, arguments.labels)
+    run: dict[str, Any] = {
         "seed": seed,
         "teachers": {name: accuracy(arrays, scored) for name, scored in teachers.items()},
         "teacher_mean": accuracy(arrays, mean),
-        "student": accuracy(arrays, network_probabilities(student, arrays)),
         "unlabeled_reviews": len(targets),
         "unlabeled_positive_share": float(np.mean(targets >= 0.5)),
-        "teacher_minutes": teacher_minutes,
-        "student_minutes": (time.perf_counter() - started) / 60,
+        "teacher_minutes": (time.perf_counter() - started) / 60,
+        "rounds": [],
     }
+    for round_number in range(1, arguments.rounds + 1):
+        started = time.perf_counter()
+        student = train_network(
+            workspace, arguments.student, seed, with_unlabeled(arrays, unlabeled[1], targets)
+        )
+        scored = network_probabilities(student, arrays, unlabeled[1])
+        run["rounds"].append(
+            {
+                "teacher_mean": accuracy(arrays, mean),
+                "student": accuracy(arrays, scored),
+                "minutes": (time.perf_counter() - started) / 60,
+            }
+        )
+        kept = {name: probabilities for name, probabilities in teachers.items() if name == BASELINE}
+        mean, targets = labeled({f"round {round_number} student": scored, **kept}, arguments.labels)
+    run["student"] = run["rounds"][0]["student"]
+    run["student_minutes"] = run["rounds"][0]["minutes"]
     print(f"seed {seed}: {run}", flush=True)
     return run
 
@@ -171,6 +193,9 @@ def report(runs: list[dict[str, Any]], arguments: argparse.Namespace, facts: dic
     rows.append((f"teachers' mean ({' + '.join(arguments.teachers)})", lambda run: run["teacher_mean"]))
     student = f"student: `{arguments.student}` + unlabeled reviews ({arguments.labels} targets)"
     rows.append((student, lambda run: run["student"]))
+    for index in range(1, arguments.rounds):
+        label = f"round {index + 1}: the student taught by the round-{index} student and the baseline"
+        rows.append((label, lambda run, i=index: run["rounds"][i]["student"]))
     lines = "\n".join(
         f"| {label} | {figure(runs, pick, 'validation')} | {figure(runs, pick, 'test')} |"
         for label, pick in rows
@@ -204,6 +229,7 @@ def arguments_of(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--student", default="bilstm", help="the variant trained on the labeled unlabeled")
     parser.add_argument("--teachers", nargs="+", default=["bilstm", BASELINE])
     parser.add_argument("--labels", choices=("soft", "hard"), default="soft")
+    parser.add_argument("--rounds", type=int, default=1, help="students in turn, each teaching the next")
     parser.add_argument("--seeds", type=int, nargs="+", default=[42])
     parser.add_argument("--archive", type=Path, default=DEFAULT_ARCHIVE)
     parser.add_argument("--synthetic", type=int, metavar="N", help="N synthetic reviews instead")
