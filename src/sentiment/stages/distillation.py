@@ -90,16 +90,13 @@ def teacher_probabilities(
     return {part: predict_probabilities(model, rows) for part, rows in tokens.items()}
 
 
-def _accuracy(labels: np.ndarray, probabilities: np.ndarray) -> float:
-    return float(np.mean((np.asarray(probabilities).reshape(-1) >= 0.5) == (labels == 1)))
-
-
 def labeled_by_teachers(
     workspace: Workspace, student: StudentConfig, arrays: Mapping[str, np.ndarray], vocabulary: Vocabulary
 ) -> tuple[np.ndarray, np.ndarray, dict[str, Any]]:
     """The unlabeled reviews' sequences, their targets (the teachers' mean), and the figures of the
     student's report: how many reviews, the share labeled positive, each teacher's and the mean's
     validation accuracy."""
+    from sentiment.evaluation.metrics import binary_metrics
     from sentiment.modeling import distillation
 
     unlabeled_text, unlabeled_tokens = unlabeled_reviews(workspace, vocabulary)
@@ -118,8 +115,11 @@ def labeled_by_teachers(
         "unlabeled_reviews": len(targets),
         "unlabeled_positive_share": float(np.mean(targets >= 0.5)) if len(targets) else float("nan"),
         "teachers_validation_accuracy": {
-            **{teacher: _accuracy(labels, scored[teacher]["validation"]) for teacher in teachers},
-            "mean": _accuracy(labels, mean_validation),
+            **{
+                teacher: binary_metrics(labels, scored[teacher]["validation"])["accuracy"]
+                for teacher in teachers
+            },
+            "mean": binary_metrics(labels, mean_validation)["accuracy"],
         },
     }
     return unlabeled_tokens, targets, figures
