@@ -19,7 +19,7 @@ from __future__ import annotations
 import argparse
 import sys
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +29,8 @@ import numpy as np
 from report_support import load_average, machine, prepare, write_section
 from sentiment.core.errors import SentimentError
 from sentiment.data.sequences import DISTANCES
-from sentiment.modeling import gradients, training
+from sentiment.modeling import gradients, state_gradients, training
+from sentiment.modeling.batching import trim_padding
 from sentiment.stages import readers
 from sentiment.stages.synthetic_profile import training_config, variant_for
 
@@ -39,14 +40,25 @@ LONG_RANGE_FROM = 40  # verdicts this many words from the end or more: the demo'
 PROBE_REVIEWS = 64
 
 
-def verdict_ratio(model: keras.Model, arrays: Mapping[str, np.ndarray]) -> float | None:
-    """Mean gradient norm at the verdict word of long-range validation reviews, over that at their last."""
+Norms = Callable[[keras.Model, np.ndarray, np.ndarray], np.ndarray | None]
+
+
+def verdict_ratio(
+    model: keras.Model, arrays: Mapping[str, np.ndarray], norms_of: Norms = gradients.gradient_norms
+) -> float | None:
+    """Mean gradient norm at the verdict word of long-range validation reviews, over that at their last.
+
+    `norms_of` gives the norms per review and step: those reaching the embedded tokens, or the
+    recurrent states (`state_gradients.state_gradient_norms`; None for a model without one).
+    """
     distances = arrays.get(f"{DISTANCES}_validation")
     if distances is None:
         return None
     rows = np.flatnonzero(distances >= LONG_RANGE_FROM)[:PROBE_REVIEWS]
-    tokens, labels = arrays["x_validation"][rows], arrays["y_validation"][rows]
-    norms = gradients.gradient_norms(model, tokens, labels)
+    tokens = trim_padding(arrays["x_validation"][rows])
+    norms = norms_of(model, tokens, arrays["y_validation"][rows])
+    if norms is None:
+        return None
     from_end = gradients.distances_from_end(tokens)
     at_verdict = norms[from_end == distances[rows][:, None]]
     return float(at_verdict.mean() / norms[from_end == 1].mean())
@@ -75,6 +87,7 @@ class GradientFlow(keras.callbacks.Callback):
                 "epoch": epoch,
                 "ratios": ratios,
                 "verdict": verdict_ratio(model, self.arrays),
+                "state_verdict": verdict_ratio(model, self.arrays, state_gradients.state_gradient_norms),
                 "val": accuracy,
             }
         )
@@ -100,17 +113,22 @@ def section(
         f"{facts['data']}. Each cell: the mean norm of the loss gradient reaching the tokens at that "
         "distance from the end, over its norm at the last token, on the 64 longest validation reviews; "
         '"verdict": the same at the verdict word of 64 validation reviews whose verdict is 40 or more words '
-        "from the end (synthetic reviews only). Epoch 0: the weights as Keras initialises them.",
+        'from the end (synthetic reviews only); "state at verdict": the gradient of the loss with respect to '
+        "the recurrent state after the verdict word (backpropagation through time, every state of the cell: "
+        "an LSTM's memory too), over that after the last word, on the same reviews "
+        "(`modeling.state_gradients`). Epoch 0: the weights as Keras initialises them.",
         "",
-        f"| model | epoch | validation accuracy | {header} | verdict |",
-        "|---|---|---|" + "---|" * len(distances) + "---|",
+        f"| model | epoch | validation accuracy | {header} | verdict | state at verdict |",
+        "|---|---|---|" + "---|" * len(distances) + "---|---|",
     ]
     for name, rows in results.items():
         for row in rows:
             cells = " | ".join(f"{row['ratios'][d]:.2e}" if d in row["ratios"] else "–" for d in distances)
             accuracy = f"{row['val']:.4f}" if row["val"] is not None else "–"
-            verdict = f"{row['verdict']:.2e}" if row["verdict"] is not None else "–"
-            lines.append(f"| {name} | {row['epoch']} | {accuracy} | {cells} | {verdict} |")
+            verdict, state = (
+                f"{row[key]:.2e}" if row[key] is not None else "–" for key in ("verdict", "state_verdict")
+            )
+            lines.append(f"| {name} | {row['epoch']} | {accuracy} | {cells} | {verdict} | {state} |")
     return "\n".join(lines) + "\n"
 
 

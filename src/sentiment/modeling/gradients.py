@@ -30,14 +30,14 @@ def _accepts_mask(layer: keras.layers.Layer) -> bool:
     return "mask" in inspect.signature(layer.call).parameters
 
 
-def forward_from_embedding(model: keras.Model, embedded: Any, mask: Any) -> Any:
-    """Run the layers after the embedding on `embedded`, propagating the padding mask as Keras does."""
+def run_layers(model: keras.Model, after: str, hidden: Any, mask: Any) -> Any:
+    """Run the model's layers after the one named `after` on `hidden`, propagating the mask as Keras does."""
     layers = [layer for layer in model.layers if not isinstance(layer, keras.layers.InputLayer)]
     names = [layer.name for layer in layers]
-    if EMBEDDING_LAYER not in names:
-        raise ValueError(f"model {model.name!r} has no layer named {EMBEDDING_LAYER!r}")
-    hidden, current_mask = embedded, mask
-    for layer in layers[names.index(EMBEDDING_LAYER) + 1 :]:
+    if after not in names:
+        raise ValueError(f"model {model.name!r} has no layer named {after!r}")
+    current_mask = mask
+    for layer in layers[names.index(after) + 1 :]:
         if current_mask is not None and _accepts_mask(layer):
             output = layer(hidden, mask=current_mask, training=False)
         else:
@@ -45,6 +45,11 @@ def forward_from_embedding(model: keras.Model, embedded: Any, mask: Any) -> Any:
         current_mask = layer.compute_mask(hidden, current_mask)
         hidden = output
     return hidden
+
+
+def forward_from_embedding(model: keras.Model, embedded: Any, mask: Any) -> Any:
+    """Run the layers after the embedding on `embedded`, propagating the padding mask as Keras does."""
+    return run_layers(model, EMBEDDING_LAYER, embedded, mask)
 
 
 def distances_from_end(tokens: np.ndarray) -> np.ndarray:
