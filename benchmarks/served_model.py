@@ -62,7 +62,7 @@ def candidate_model(workspace: Workspace, name: str) -> Iterator[ServedModel]:
     import mlflow
     from mlflow import MlflowClient
 
-    from sentiment.registry import registration
+    from sentiment.registry import registration, served
 
     params = workspace.params
     if name != BASELINE and name not in params.models:
@@ -78,7 +78,7 @@ def candidate_model(workspace: Workspace, name: str) -> Iterator[ServedModel]:
         artifacts = (Path(directory) / "artifacts").as_uri()
         experiment = MlflowClient(store).create_experiment("serving-benchmark", artifact_location=artifacts)
         with using_tracking_uri(store), mlflow.start_run(experiment_id=experiment):
-            uri = registration.log_served_model(
+            uri = served.log_served_model(
                 record, workspace.vocabulary_file, registration.serving_config(params), data_hash
             )
         how = "the register stage's pyfunc of the trained model, logged into a scratch store, not registered"

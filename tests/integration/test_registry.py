@@ -16,7 +16,7 @@ from sentiment.config import params_from_mapping
 from sentiment.config.workspace import Workspace
 from sentiment.core.errors import ConfigError, DataError, ValidationFailed
 from sentiment.registry import champion as registry
-from sentiment.registry import registration
+from sentiment.registry import registration, served
 from sentiment.stages import data_validation, model_registry
 from sentiment.stages import preprocessing as preprocessing_stages
 from sentiment.stages import raw as raw_stages
@@ -57,6 +57,7 @@ def report(path: Path) -> dict[str, object]:
     [
         ("margin", -0.01, "registry.margin: expected >= 0"),
         ("alpha", 0.0, "registry.alpha: expected in \\(0, 1\\)"),
+        ("baseline_margin", 1.0, "registry.baseline_margin: expected"),
         ("comparison_metric", "log_loss", "registry.comparison_metric: 'log_loss' is not one of"),
         ("threshold", 1.5, "registry.threshold: expected in \\(0, 1\\)"),
         ("model_name", "bad name'", "registry.model_name: expected letters"),
@@ -219,7 +220,7 @@ def _served_models(workspace: Workspace) -> list[str]:
     client = _client(workspace)
     experiment = client.get_experiment_by_name(experiment_name())
     models = client.search_logged_models([experiment.experiment_id])
-    return sorted(model.model_id for model in models if model.name == registration.SERVED_MODEL_NAME)
+    return sorted(model.model_id for model in models if model.name == served.SERVED_MODEL_NAME)
 
 
 def test_a_training_run_left_open_by_a_killed_register_is_closed_by_the_next(tmp_path: Path) -> None:

@@ -53,6 +53,8 @@ TINY_PARAMS: dict[str, Any] = {
     # the behavioural gate off: one-epoch models on synthetic reviews fail it, and the orchestration
     # tests expect the pipeline's model to become champion
     "behaviour": {"thresholds": {"mft": 0.0, "inv": 0.0, "dir": 0.0}},
+    # nor is a one-epoch network tested against the baseline (that test: test_registry_baseline.py)
+    "registry": {"baseline_margin": None},
 }
 TINY_VARIANT: dict[str, Any] = {"units": [4], "embedding_dim": 8}
 

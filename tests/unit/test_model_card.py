@@ -23,7 +23,7 @@ from sentiment.registry.model_card import (
     card_summary,
     render_model_card,
 )
-from sentiment.registry.registration import TrainingRecord
+from sentiment.registry.served import TrainingRecord
 
 SECTIONS = (
     "## Intended use and limits",

@@ -240,6 +240,8 @@ class RegistryConfig:
     `champion_alias` holder only if, on the same test reviews, it is right on at least
     ceil(`margin` x reviews) more of them than the champion AND McNemar's exact test of the reviews
     only one of the two gets right gives p < `alpha`; otherwise it gets the `challenger_alias`.
+    A network candidate must also beat the run's count baseline that way, by `baseline_margin`
+    (null: no such test).
     `comparison_metric` can only be accuracy: McNemar's test compares per-review correctness.
     `threshold` and `unreliable_oov_share` travel with the served model (`serving.inputs`).
     """
@@ -248,6 +250,7 @@ class RegistryConfig:
     selection_metric: MetricName
     comparison_metric: Literal["accuracy"]
     margin: Annotated[float, Range(ge=0)]
+    baseline_margin: Annotated[float, Range(ge=0, lt=1)] | None
     alpha: Annotated[float, Range(gt=0, lt=1)]
     champion_alias: RegistryName
     challenger_alias: RegistryName

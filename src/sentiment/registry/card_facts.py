@@ -28,7 +28,7 @@ from sentiment.registry.model_card import (
 )
 
 if TYPE_CHECKING:
-    from sentiment.registry.registration import TrainingRecord
+    from sentiment.registry.served import TrainingRecord
 
 SPREAD_FIGURES = ("validation", "test", "shuffled_test")
 DEFAULT_SPREAD_WHERE = "seed-spread record"

@@ -5,7 +5,9 @@ the behavioural suite, `registry.behaviour_gate`) is compared with the current
 champion on the same test reviews: both predict them through their served pyfunc (the candidate from
 the pipeline's files, the champion as registered, so a champion from an older run is scored by its own
 preprocessing), and `registry.gate.paired_gate` decides on the counts; a candidate that failed the
-behavioural suite (none of the models passed) is made challenger whatever the counts. Nothing is
+behavioural suite (none of the models passed) is made challenger whatever the counts, and so is a
+network that does not beat the run's count baseline on those reviews (`registry.baseline_margin`,
+the report's `against_baseline`). Nothing is
 written before both predictions and the candidate's logged model are in hand; the decision is then one
 `Change` (`registry.champion`), made all-or-nothing.
 """
@@ -47,6 +49,9 @@ class ReviewPredictions:
 
     candidate: Callable[[], np.ndarray]  # the candidate's served model, built from the pipeline's files
     registered: Callable[[str], np.ndarray]  # a registered version's pyfunc, by its models:/ URI
+    # the run's count baseline, built from its files; None when the candidate is the baseline or the
+    # run has none
+    baseline: Callable[[], np.ndarray] | None = None
 
 
 @dataclass(frozen=True)
@@ -59,6 +64,8 @@ class Outcome:
     test_accuracy: float | None = None
     counts: PairedCounts | None = None
     verdict: gate.GateDecision | None = None
+    baseline_counts: PairedCounts | None = None
+    baseline_verdict: gate.GateDecision | None = None
 
 
 def describe(candidate: Candidate, config: RegistryConfig, outcome: str, reason: str) -> str:
@@ -117,6 +124,15 @@ def _decide(
         verdict.reason if champion is None else f"{verdict.reason}; champion was version {champion.version}"
     )
     decision = "promoted" if verdict.promote else "challenger"
+    baseline_counts = baseline_verdict = None
+    if predictions.baseline is not None:
+        baseline_counts = paired_counts(candidate_right, predictions.baseline())
+        config = registry.config
+        margin = config.baseline_margin or 0.0  # predictions.baseline is None when no margin is set
+        baseline_verdict = gate.paired_gate(baseline_counts, margin, config.alpha, "baseline")
+        if not baseline_verdict.promote:  # a network the TF-IDF baseline does as well as is not served
+            decision = "challenger"
+            reason = f"does not beat the count baseline: {baseline_verdict.reason}; {reason}"
     behaviour = candidate.behaviour
     if behaviour is not None and not behaviour.passed:  # whatever its accuracy: the suite vetoes
         decision = "challenger"
@@ -124,7 +140,37 @@ def _decide(
             f"failed the behavioural tests {behaviour.reason()} (params.yaml behaviour.thresholds): "
             f"never made champion; {reason}"
         )
-    return Outcome(decision, reason, version, accuracy, counts, verdict)
+    return Outcome(decision, reason, version, accuracy, counts, verdict, baseline_counts, baseline_verdict)
+
+
+def _paired_figures(
+    counts: PairedCounts, verdict: gate.GateDecision, margin: float, alpha: float, reference: str
+) -> dict[str, Any]:
+    return {
+        "test_reviews": counts.reviews,
+        "candidate_correct": counts.candidate_correct,
+        f"{reference}_correct": counts.champion_correct,
+        "candidate_right_only": counts.candidate_right_only,
+        f"{reference}_right_only": counts.champion_right_only,
+        "gain": counts.gain,
+        "required_gain": verdict.required_gain,
+        "p_value": verdict.p_value,
+        "margin": margin,
+        "alpha": alpha,
+    }
+
+
+def _against_baseline(outcome: Outcome, config: RegistryConfig) -> dict[str, Any] | None:
+    """The candidate against the run's count baseline, on the same test reviews (None: not tested)."""
+    counts, verdict = outcome.baseline_counts, outcome.baseline_verdict
+    if counts is None or verdict is None:
+        return None
+    figures = _paired_figures(counts, verdict, config.baseline_margin or 0.0, config.alpha, "baseline")
+    return {
+        **figures,
+        "baseline_test_accuracy": counts.accuracy("champion"),
+        "beats_baseline": verdict.promote,
+    }
 
 
 def _figures(outcome: Outcome, config: RegistryConfig) -> dict[str, Any]:
@@ -132,18 +178,7 @@ def _figures(outcome: Outcome, config: RegistryConfig) -> dict[str, Any]:
     counts, verdict = outcome.counts, outcome.verdict
     if counts is None or verdict is None:
         return {}
-    return {
-        "test_reviews": counts.reviews,
-        "candidate_correct": counts.candidate_correct,
-        "champion_correct": counts.champion_correct,
-        "candidate_right_only": counts.candidate_right_only,
-        "champion_right_only": counts.champion_right_only,
-        "gain": counts.gain,
-        "required_gain": verdict.required_gain,
-        "p_value": verdict.p_value,
-        "margin": config.margin,
-        "alpha": config.alpha,
-    }
+    return _paired_figures(counts, verdict, config.margin, config.alpha, "champion")
 
 
 # Tags of the decided version, beside decision and decision_reason (the full report is decision_record).
@@ -155,6 +190,9 @@ FIGURE_TAGS = (
     "margin",
     "alpha",
 )
+
+# ... and, for a network tested against the run's baseline, these (tag: key of `against_baseline`).
+BASELINE_TAGS = {"baseline_gain": "gain", "baseline_p_value": "p_value", "beats_baseline": "beats_baseline"}
 
 
 def _decision_change(
@@ -172,6 +210,8 @@ def _decision_change(
         paired = {"champion_test_accuracy": report["champion_before"]["test_accuracy"], **paired}
     tags = {"decision": outcome, "decision_reason": reason, "decided_at": utc_now()}
     tags.update({key: repr(paired[key]) for key in FIGURE_TAGS if paired})
+    against_baseline = report.get("against_baseline") or {}
+    tags.update({tag: repr(against_baseline[key]) for tag, key in BASELINE_TAGS.items() if against_baseline})
     if candidate.behaviour is not None:
         tags.update(behaviour_gate.version_tags(candidate.behaviour))
     tags[DECISION_RECORD_TAG] = json.dumps(report)
@@ -227,6 +267,7 @@ def _report(
             "test_accuracy": None if outcome.counts is None else outcome.counts.accuracy("champion"),
         },
         "paired_test": figures or None,
+        "against_baseline": _against_baseline(outcome, config),
         "champion_after": None if after is None else str(after.version),
         "margin": config.margin,
         "alpha": config.alpha,

@@ -8,6 +8,9 @@
   comparison, so a gain of exactly the margin passes), AND McNemar's exact test on the reviews only
   one of them gets right must give p < alpha (a gain the test set is too small to tell from luck
   stays challenger). No champion yet: the candidate becomes the first champion.
+- A network candidate must also beat the count baseline of the same run on those test reviews, by
+  the same rule with `baseline_margin`: a network the course-level TF-IDF model does as well as is
+  not worth serving in its place, whatever it does against the champion.
 """
 
 from __future__ import annotations
@@ -68,16 +71,19 @@ def first_model(correct: int, reviews: int) -> GateDecision:
     )
 
 
-def paired_gate(counts: PairedCounts, margin: float, alpha: float) -> GateDecision:
-    """The gate on the paired counts of candidate and champion (see the module docstring)."""
+def paired_gate(
+    counts: PairedCounts, margin: float, alpha: float, reference: str = "champion"
+) -> GateDecision:
+    """The gate on the paired counts of the candidate and `reference`, the model it is compared with
+    (the champion, or the baseline; see the module docstring)."""
     needed = required_gain(margin, counts.reviews)
     b, c = counts.candidate_right_only, counts.champion_right_only
     p_value = mcnemar_exact_p(b, c)
     enough, significant = counts.gain >= needed, p_value < alpha
     words = (
-        f"test accuracy {counts.accuracy('candidate'):.4f} vs champion {counts.accuracy('champion'):.4f}: "
+        f"test accuracy {counts.accuracy('candidate'):.4f} vs {reference} {counts.accuracy('champion'):.4f}: "
         f"{counts.gain:+d} reviews of {counts.reviews} ({b} right only by the candidate, {c} only by "
-        f"the champion), {'at least' if enough else 'below'} the margin of {needed} "
+        f"the {reference}), {'at least' if enough else 'below'} the margin of {needed} "
         f"({margin:g} x {counts.reviews}); McNemar exact p = {p_value:.3g}, "
         f"{'significant' if significant else 'not significant'} at alpha {alpha:g}"
     )

@@ -14,7 +14,6 @@ import hashlib
 import json
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -28,22 +27,16 @@ from sentiment.data.vocabulary import Vocabulary
 from sentiment.evaluation.behaviour_suite import Case
 from sentiment.registry import behaviour_gate, card_facts, decision, gate
 from sentiment.registry import champion as registry
+from sentiment.registry.served import (
+    TrainingRecord,
+    log_served_model,
+    review_predictions,
+    served_model,
+)
 from sentiment.serving.inputs import ServingConfig, prepare_reviews
 from sentiment.tracking import orphans
 
-SERVED_MODEL_NAME = "serving_model"  # the logged model's name inside the training run
 PREPROCESSING_SAMPLE = 200  # test reviews re-prepared by the served code and compared with the sequences
-
-
-@dataclass(frozen=True)
-class TrainingRecord:
-    """One trained model (a variant, or the baseline): its saved model, its metrics and its MLflow run."""
-
-    variant: str
-    model_path: Path
-    metrics: Mapping[str, Mapping[str, float]]
-    run: Mapping[str, str]
-    family: str  # config.model_family: "recurrent", "bag-of-words" or "count-based"
 
 
 def _read_record(path: Path, what: str) -> Any:
@@ -179,54 +172,6 @@ def _split_scores(
     return validation, test
 
 
-def served_model(record: TrainingRecord, vocabulary_path: Path, config: ServingConfig) -> Any:
-    """The candidate's served pyfunc built from the pipeline's files, as it will be logged."""
-    from sentiment.serving.pyfunc import InProcessModel, SentimentModel
-
-    if record.variant == BASELINE:
-        from sentiment.serving.baseline_pyfunc import BaselineSentimentModel, read_pipeline_file
-
-        return InProcessModel(BaselineSentimentModel().use(read_pipeline_file(record.model_path), config))
-    return InProcessModel(SentimentModel().load(record.model_path, vocabulary_path, config))
-
-
-def log_served_model(
-    record: TrainingRecord, vocabulary_path: Path, config: ServingConfig, data_hash: str
-) -> str:
-    """Log the candidate's pyfunc into the active run; returns its URI (also benchmarks/serving.py's)."""
-    tags = {"variant": record.variant, "test_data_hash": data_hash}
-    if record.variant == BASELINE:
-        from sentiment.serving.baseline_pyfunc import log_baseline_serving_model
-
-        info = log_baseline_serving_model(record.model_path, config, SERVED_MODEL_NAME, tags)
-    else:
-        from sentiment.serving.pyfunc import log_serving_model
-
-        info = log_serving_model(record.model_path, vocabulary_path, config, SERVED_MODEL_NAME, tags)
-    return str(info.model_uri)
-
-
-def _predictions(
-    best: TrainingRecord,
-    vocabulary_path: Path,
-    served: ServingConfig,
-    test_reviews: pd.DataFrame,
-    tracking_uri: str,
-) -> decision.ReviewPredictions:
-    """Per raw test review, whether the candidate (from its files) or a registered model is right."""
-    from sentiment.serving import scoring
-
-    texts, labels = test_reviews["text"].tolist(), test_reviews["label"].to_numpy()
-    return decision.ReviewPredictions(
-        candidate=lambda: scoring.correct_predictions(
-            served_model(best, vocabulary_path, served), texts, labels
-        ),
-        registered=lambda uri: scoring.correct_predictions(
-            scoring.load_model(uri, tracking_uri), texts, labels
-        ),
-    )
-
-
 def register_best(
     records: Mapping[str, TrainingRecord],
     params: Params,
@@ -286,7 +231,9 @@ def register_best(
         with mlflow.start_run(run_id=candidate.run_id):
             return log_served_model(best, vocabulary_path, served, data_hash)
 
-    predictions = _predictions(best, vocabulary_path, served, test_reviews, tracking_uri)
+    predictions = review_predictions(
+        records, best, vocabulary_path, served, test_reviews, tracking_uri, config.baseline_margin is not None
+    )
     card = card_facts.card_writer(
         best,
         records.get(BASELINE),
