@@ -97,8 +97,12 @@ def gradient_profile(model: keras.Model, tokens: np.ndarray, labels: np.ndarray)
     is the same, and the recurrent layers no longer step through them (most of max_len, on short reviews).
     """
     tokens = trim_padding(tokens)
-    norms = gradient_norms(model, tokens, labels)
-    distances = distances_from_end(tokens)
+    return mean_by_distance(gradient_norms(model, tokens, labels), distances_from_end(tokens))
+
+
+def mean_by_distance(norms: np.ndarray, distances: np.ndarray) -> pd.DataFrame:
+    """Per distance from the end (`distances_from_end`; 0, padding, left out): the mean of `norms`
+    over the reviews that reach it. Columns: distance, gradient_norm, reviews."""
     real = distances > 0
     sums = np.bincount(distances[real], weights=norms[real])
     counts = np.bincount(distances[real])

@@ -19,10 +19,14 @@ import numpy as np
 import pandas as pd
 import tensorflow as tf
 
-from sentiment.data.vocabulary import PADDING_INDEX
 from sentiment.modeling.batching import trim_padding
 from sentiment.modeling.builder import EMBEDDING_LAYER
-from sentiment.modeling.gradients import CONSISTENCY_TOLERANCE, distances_from_end, run_layers
+from sentiment.modeling.gradients import (
+    CONSISTENCY_TOLERANCE,
+    distances_from_end,
+    mean_by_distance,
+    run_layers,
+)
 
 
 def first_recurrent_layer(model: keras.Model) -> keras.layers.RNN | None:
@@ -101,10 +105,5 @@ def state_gradient_profile(model: keras.Model, tokens: np.ndarray, labels: np.nd
     norms = state_gradient_norms(model, tokens, labels)
     if norms is None:
         return None
-    distances = distances_from_end(tokens)
-    real = (distances > 0) & (tokens != PADDING_INDEX)
-    sums = np.bincount(distances[real], weights=norms[real])
-    counts = np.bincount(distances[real])
-    present = np.flatnonzero(counts)
-    present = present[present > 0]
-    return pd.Series(sums[present] / counts[present], index=pd.Index(present, name="distance"))
+    profile = mean_by_distance(norms, distances_from_end(tokens))
+    return profile.set_index("distance")["gradient_norm"]
