@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import yaml
 
-from sentiment.config import BASELINE
+from sentiment.config import BASELINE, model_family
 from sentiment.config.workspace import Workspace
 from sentiment.evaluation.paired import mcnemar_exact_p
 from sentiment.registry.served import served_model
@@ -47,10 +47,9 @@ def right_on_test(workspace: Workspace, name: str) -> np.ndarray:
     from sentiment.registry.registration import read_training_record, serving_config
 
     test = readers.read_raw(workspace).query("split == 'test'").reset_index(drop=True)
-    family = "count-based" if name == BASELINE else "recurrent"
     record = read_training_record(
         name, workspace.model_file(name), workspace.evaluation_file(name),
-        workspace.run_record(name), family,
+        workspace.run_record(name), model_family(name, workspace.params.networks),
     )  # fmt: skip
     model = served_model(record, workspace.vocabulary_file, serving_config(workspace.params))
     return scoring.correct_predictions(model, test["text"].tolist(), test["label"].to_numpy())
