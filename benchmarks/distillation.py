@@ -44,7 +44,7 @@ from report_support import (
     source_words,
 )
 from seeded_runs import mean_sd, spread
-from sentiment.config import BASELINE
+from sentiment.config import BASELINE, NB_BASELINE
 from sentiment.config.workspace import Workspace
 from sentiment.core.errors import ConfigError, SentimentError
 from sentiment.data.layout import UNSUP
@@ -57,6 +57,7 @@ PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_OUTPUT = PROJECT_ROOT / "BENCHMARKS.md"
 TITLE = "Distillation: learning from the unlabeled reviews"
 SCORED = ("validation", "test")
+COUNT_TEACHERS = (BASELINE, NB_BASELINE)
 
 
 def unlabeled_reviews(workspace: Workspace) -> tuple[list[str], np.ndarray]:
@@ -74,13 +75,18 @@ def teacher_probabilities(
     arrays: Mapping[str, np.ndarray],
     unlabeled: tuple[list[str], np.ndarray],
 ) -> dict[str, np.ndarray]:
-    """Teacher `name` trained as its stage trains it; its probabilities on validation, test, unlabeled."""
+    """Teacher `name` trained as its stage trains it (`nb_baseline`: as the distill@ stage fits it); its
+    probabilities on validation, test, unlabeled."""
     from sentiment.modeling import baseline as count_baseline
 
-    if name == BASELINE:
+    if name in (BASELINE, NB_BASELINE):
         texts = model_training.split_texts(workspace, arrays)
         model = count_baseline.fit_baseline(
-            texts["train"], arrays["y_train"], workspace.params.baseline, seed
+            texts["train"],
+            arrays["y_train"],
+            workspace.params.baseline,
+            seed,
+            naive_bayes=name == NB_BASELINE,
         )
         inputs = {split: texts[split] for split in SCORED} | {UNSUP: unlabeled[0]}
         return {part: count_baseline.baseline_probabilities(model, inputs[part]) for part in inputs}
@@ -158,7 +164,7 @@ def run_seed(
                 "minutes": (time.perf_counter() - started) / 60,
             }
         )
-        kept = {name: probabilities for name, probabilities in teachers.items() if name == BASELINE}
+        kept = {name: probabilities for name, probabilities in teachers.items() if name in COUNT_TEACHERS}
         mean, targets = labeled({f"round {round_number} student": scored, **kept}, arguments.labels)
     run["student"] = run["rounds"][0]["student"]
     run["student_minutes"] = run["rounds"][0]["minutes"]

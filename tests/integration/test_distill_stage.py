@@ -12,8 +12,9 @@ import pytest
 from conftest import SMALL_OVERRIDES, keep_students_of, merged, project_params, write_params
 from sentiment import cli
 from sentiment.checks.parts import dataset_parts, unlabeled_texts
-from sentiment.config import BASELINE
+from sentiment.config import BASELINE, NB_BASELINE
 from sentiment.config.workspace import Workspace
+from sentiment.modeling.baseline import baseline_probabilities, fit_baseline
 from sentiment.modeling.inference import predict_probabilities
 from sentiment.modeling.storage import load_network
 from sentiment.stages import distillation, model_training, readers
@@ -29,10 +30,14 @@ TEACHER = "bilstm"
 STUDENT = "student"
 
 
+COUNT_TEACHERS = [BASELINE, NB_BASELINE]
+
+
 def tiny_student_params(unlabeled: int | None = None) -> dict[str, object]:
     params = merged(project_params(), merged(SMALL_OVERRIDES, tiny_training_overrides()))
     params["models"] = {TEACHER: params["models"][TEACHER]}
-    params["students"] = {STUDENT: {"variant": TEACHER, "teacher": TEACHER, "targets": "soft"}}
+    student = {"variant": TEACHER, "teacher": TEACHER, "targets": "soft", "count_teachers": COUNT_TEACHERS}
+    params["students"] = {STUDENT: student}
     if unlabeled is not None:
         params["source"]["synthetic_unlabeled"] = unlabeled
     return keep_students_of(params)
@@ -79,7 +84,13 @@ def test_the_student_learns_from_every_usable_unlabeled_review(taught: Workspace
     for teacher in (TEACHER, BASELINE):
         own = read_json(workspace.evaluation_file(teacher))["validation"]["accuracy"]
         assert teachers[teacher] == pytest.approx(own, abs=1e-9)
-    assert 0 <= teachers["mean"] <= 1
+    # the naive-Bayes teacher is fitted with the baseline's settings on the training part alone
+    arrays = readers.read_sequences(workspace)
+    texts = model_training.split_texts(workspace, arrays)
+    weighted = fit_baseline(texts["train"], arrays["y_train"], params.baseline, params.seed, naive_bayes=True)
+    right = (baseline_probabilities(weighted, texts["validation"]) >= 0.5) == (arrays["y_validation"] == 1)
+    assert teachers[NB_BASELINE] == pytest.approx(float(np.mean(right)), abs=1e-9)
+    assert set(teachers) == {TEACHER, *COUNT_TEACHERS, "mean"} and 0 <= teachers["mean"] <= 1
 
 
 def test_the_student_is_tracked_and_evaluated_as_a_network_of_its_own(taught: Workspace) -> None:
@@ -91,7 +102,7 @@ def test_the_student_is_tracked_and_evaluated_as_a_network_of_its_own(taught: Wo
     report = read_json(workspace.evaluation_file(STUDENT))
     unlabeled = report["distillation"]["unlabeled_reviews"]
     params = run.data.params
-    assert params["distillation.teachers"] == f"{TEACHER},{BASELINE}"
+    assert params["distillation.teachers"] == f"{TEACHER},{BASELINE},{NB_BASELINE}"
     assert params["distillation.unlabeled_reviews"] == str(unlabeled)
     assert params["data.train_reviews"] == str(len(arrays["y_train"]) + unlabeled)
     assert params["data.validation_reviews"] == str(len(arrays["y_validation"]))  # the same reviews

@@ -18,9 +18,10 @@ from sentiment.modeling.builder import label_accuracy
 from sentiment.modeling.distillation import teacher_targets, with_unlabeled
 
 
-def test_the_project_student_is_the_bilstm_taught_by_itself_and_the_baseline(project_config: Params) -> None:
+def test_the_project_student_is_the_bilstm_taught_by_itself_and_count_models(project_config: Params) -> None:
     student = project_config.students["student"]
     assert (student.variant, student.teacher, student.targets) == ("bilstm", "bilstm", "soft")
+    assert student.count_teachers and set(student.count_teachers) <= {"baseline", "nb_baseline"}
     # every network the pipeline trains: the variants, then the student with its variant's layers
     assert list(project_config.networks) == [*project_config.models, "student"]
     assert variant_config(project_config, "student") is project_config.models["bilstm"]
@@ -39,6 +40,14 @@ def test_the_project_student_is_the_bilstm_taught_by_itself_and_the_baseline(pro
         ),
         ({"variant": "bilstm", "teacher": "bilstm", "targets": "fuzzy"}, r"students\.student\.targets"),
         ({"variant": "bilstm"}, r"students\.student: missing key 'teacher'"),
+        (
+            {"variant": "bilstm", "teacher": "bilstm", "targets": "soft", "count_teachers": ["nbsvm"]},
+            r"students\.student\.count_teachers\[0\]: 'nbsvm' is not one of",
+        ),
+        (
+            {"variant": "bilstm", "teacher": "bilstm", "targets": "soft", "count_teachers": ["baseline"] * 2},
+            r"students\.student\.count_teachers: \['baseline', 'baseline'\] names a teacher twice",
+        ),
         ({"variant": "bilstm", "teacher": "bilstm", "lr": 1}, r"students\.student: unknown key"),
     ],
 )
@@ -57,6 +66,13 @@ def test_a_student_may_not_share_a_name_with_a_variant_or_the_baseline(params_da
     params_data["students"] = {"baseline": {"variant": "bilstm", "teacher": "bilstm", "targets": "soft"}}
     with pytest.raises(ConfigError, match=r"students\.baseline"):
         params_from_mapping(params_data)
+
+
+def test_count_teachers_left_out_mean_the_baseline_and_may_be_none(params_data: dict[str, Any]) -> None:
+    params_data["students"] = {"student": {"variant": "bilstm", "teacher": "bilstm", "targets": "soft"}}
+    assert params_from_mapping(params_data).students["student"].count_teachers == ("baseline",)
+    params_data["students"]["student"]["count_teachers"] = []
+    assert params_from_mapping(params_data).students["student"].count_teachers == ()
 
 
 def test_no_students_is_allowed(params_data: dict[str, Any]) -> None:

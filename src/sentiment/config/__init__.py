@@ -39,7 +39,7 @@ from sentiment.config.sections import (
     VariantConfig,
     model_family,
 )
-from sentiment.config.students_section import StudentConfig, Targets
+from sentiment.config.students_section import NB_BASELINE, CountTeacher, StudentConfig, Targets
 from sentiment.config.validation_sections import (
     LeakageConfig,
     RawChecksConfig,
@@ -51,6 +51,7 @@ from sentiment.core.errors import ConfigError
 __all__ = [
     "BASELINE",
     "DEFAULT_PARAMS_FILE",
+    "NB_BASELINE",
     "NO_RECURRENCE",
     "TEST_TYPES",
     "BaselineConfig",
@@ -61,6 +62,7 @@ __all__ = [
     "CleaningConfig",
     "ClippingConfig",
     "ConfigError",
+    "CountTeacher",
     "DiagnosticsConfig",
     "DriftConfig",
     "EmbeddingStorage",

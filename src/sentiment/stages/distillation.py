@@ -2,8 +2,10 @@
 
 After its teachers' stages (the network `teacher`'s train@ stage and the baseline's), the stage scores
 every unlabeled review a student may read (`checks.parts.unlabeled_texts`: none with the text of a
-validation or test review) with both teachers' saved models, the ones the registry would serve, and
-takes their mean probability as each review's target (`modeling.distillation`). The student, the
+validation or test review) with its teachers: the network's and the baseline's saved models, the ones
+the registry would serve, and the `nb_baseline`, which the stage fits itself on the training part
+(a teacher only, about a minute); their mean probability is each review's target
+(`modeling.distillation`). The student, the
 `variant`'s layers and training settings, is then trained, evaluated, diagnosed, reported and tracked
 as a train@ stage is (`training_run.train_variant`), on the training part plus those reviews; the
 validation and test reviews are the same as every other model's, so the registry compares it fairly.
@@ -18,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from sentiment.config import BASELINE, StudentConfig
+from sentiment.config import BASELINE, NB_BASELINE, StudentConfig
 from sentiment.config.workspace import Workspace
 from sentiment.core.errors import ConfigError, DataError
 from sentiment.data.sequences import pad_tokenized
@@ -76,18 +78,40 @@ def _read_model(workspace: Workspace, name: str) -> Any:
     return load_network(path)
 
 
+def _count_model(workspace: Workspace, name: str, training: list[str], labels: np.ndarray) -> Any:
+    """The count teacher `name`: the baseline stage's saved model, or the naive-Bayes-weighted one,
+    fitted here with the baseline's settings on the same training part."""
+    if name != NB_BASELINE:
+        return _read_model(workspace, name)
+    from sentiment.modeling.baseline import fit_baseline
+
+    params = workspace.params
+    return fit_baseline(training, labels, params.baseline, params.seed, naive_bayes=True)
+
+
 def teacher_probabilities(
-    workspace: Workspace, name: str, texts: Mapping[str, list[str]], tokens: Mapping[str, np.ndarray]
+    workspace: Workspace,
+    name: str,
+    texts: Mapping[str, list[str]],
+    tokens: Mapping[str, np.ndarray],
+    training: tuple[list[str], np.ndarray],
 ) -> dict[str, np.ndarray]:
-    """P(positive) of teacher `name` (a network or the baseline) on each part of `texts` / `tokens`."""
-    model = _read_model(workspace, name)
-    if name == BASELINE:
+    """P(positive) of teacher `name` (a network or a count teacher) on each part of `texts` / `tokens`;
+    `training`, the training part's texts and labels, for a count teacher fitted here."""
+    if name in (BASELINE, NB_BASELINE):
         from sentiment.modeling.baseline import baseline_probabilities
 
+        model = _count_model(workspace, name, *training)
         return {part: baseline_probabilities(model, reviews) for part, reviews in texts.items()}
+    model = _read_model(workspace, name)
     from sentiment.modeling.inference import predict_probabilities
 
     return {part: predict_probabilities(model, rows) for part, rows in tokens.items()}
+
+
+def teacher_names(student: StudentConfig) -> list[str]:
+    """The student's teachers, the network first."""
+    return [student.teacher, *student.count_teachers]
 
 
 def labeled_by_teachers(
@@ -100,12 +124,15 @@ def labeled_by_teachers(
     from sentiment.modeling import distillation
 
     unlabeled_text, unlabeled_tokens = unlabeled_reviews(workspace, vocabulary)
-    texts = {"validation": split_texts(workspace, arrays)["validation"]}
+    split = split_texts(workspace, arrays)
+    texts, training = {"validation": split["validation"]}, (split["train"], arrays["y_train"])
     tokens = {"validation": arrays["x_validation"]}
     if unlabeled_text:
         texts[UNLABELED], tokens[UNLABELED] = unlabeled_text, unlabeled_tokens
-    teachers = [student.teacher, BASELINE]
-    scored = {teacher: teacher_probabilities(workspace, teacher, texts, tokens) for teacher in teachers}
+    teachers = teacher_names(student)
+    scored = {
+        teacher: teacher_probabilities(workspace, teacher, texts, tokens, training) for teacher in teachers
+    }
     targets = np.zeros(0, dtype=np.float32)
     if unlabeled_text:
         targets = distillation.teacher_targets([scored[t][UNLABELED] for t in teachers], student.targets)
@@ -137,7 +164,7 @@ def distill(workspace: Workspace, name: str) -> Path:
     tokens, targets, figures = labeled_by_teachers(workspace, student, arrays, vocabulary)
     settings = {
         "variant": student.variant,
-        "teachers": [student.teacher, BASELINE],
+        "teachers": teacher_names(student),
         "targets": student.targets,
         "unlabeled_reviews": len(targets),
     }
@@ -146,7 +173,11 @@ def distill(workspace: Workspace, name: str) -> Path:
     data_files = {
         "sequences": workspace.sequences_file,
         "clean": workspace.clean_table,
-        **{f"teacher_{teacher}": workspace.model_file(teacher) for teacher in (student.teacher, BASELINE)},
+        **{
+            f"teacher_{teacher}": workspace.model_file(teacher)
+            for teacher in teacher_names(student)
+            if teacher != NB_BASELINE  # fitted here, from the sequences and the clean table above
+        },
     }
     if variant.pretrained != "none":
         word_vectors = read_word_vectors(workspace, vocabulary.size, variant.embedding_dim)
