@@ -1,6 +1,7 @@
 """Does learning from the unlabeled reviews pay? A teacher labels them, a student learns from them.
 
     python benchmarks/distillation.py [--student bilstm] [--teachers bilstm baseline] [--labels soft]
+                                      [--teacher-sets bilstm,baseline bilstm,baseline,nb_baseline]
                                       [--rounds 1] [--seeds 42] [--archive PATH | --synthetic N]
                                       [--workdir DIR] [--epochs N] [--output BENCHMARKS.md]
                                       [--record distillation.json]
@@ -13,8 +14,10 @@ keeps the probability as the target (distillation, Hinton et al. 2015), `hard` r
 (pseudo-labels, Lee 2013). The student, the `--student` variant as params.yaml has it, is then trained
 with that seed on the labeled training part plus the labeled unlabeled reviews, early stopping and
 weight averaging on the same validation split. With `--rounds N`, each later round's student is taught
-by the previous student and the baseline (self-training). (The distill@ stage reads its teachers' saved models
-instead: this script trains them, so that every seed has its own.)
+by the previous student and the baseline (self-training). `--teacher-sets` compares sets of teachers on
+one machine: every teacher of their union is trained once per seed, and each set teaches its own
+student (one round). (The distill@ stage reads its teachers' saved models instead: this script trains
+them, so that every seed has its own.)
 
 Writes the section "Distillation: learning from the unlabeled reviews" of BENCHMARKS.md: the
 validation accuracy of each teacher, of their mean and of the student against the student variant
@@ -28,12 +31,21 @@ import argparse
 import sys
 import tempfile
 import time
-from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from distillation_support import (
+    COUNT_TEACHERS,
+    accuracy,
+    labeled,
+    network_probabilities,
+    set_student,
+    teacher_probabilities,
+    train_network,
+    unlabeled_reviews,
+)
 from report_support import (
     DEFAULT_ARCHIVE,
     deliver,
@@ -44,91 +56,15 @@ from report_support import (
     source_words,
 )
 from seeded_runs import mean_sd, spread
-from sentiment.config import BASELINE, NB_BASELINE
+from sentiment.config import BASELINE
 from sentiment.config.workspace import Workspace
-from sentiment.core.errors import ConfigError, SentimentError
-from sentiment.data.layout import UNSUP
-from sentiment.evaluation import metrics as evaluation
-from sentiment.modeling.distillation import teacher_targets, with_unlabeled
-from sentiment.stages import distillation as distillation_stage
-from sentiment.stages import model_training, readers
+from sentiment.core.errors import SentimentError
+from sentiment.modeling.distillation import with_unlabeled
+from sentiment.stages import readers
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_OUTPUT = PROJECT_ROOT / "BENCHMARKS.md"
 TITLE = "Distillation: learning from the unlabeled reviews"
-SCORED = ("validation", "test")
-COUNT_TEACHERS = (BASELINE, NB_BASELINE)
-
-
-def unlabeled_reviews(workspace: Workspace) -> tuple[list[str], np.ndarray]:
-    """The unlabeled reviews the students may read, as the distill@ stage reads them."""
-    texts, tokens = distillation_stage.unlabeled_reviews(workspace, readers.read_vocabulary(workspace))
-    if not texts:
-        raise ConfigError("the workspace has no unlabeled reviews to learn from (split unsup)")
-    return texts, tokens
-
-
-def teacher_probabilities(
-    workspace: Workspace,
-    name: str,
-    seed: int,
-    arrays: Mapping[str, np.ndarray],
-    unlabeled: tuple[list[str], np.ndarray],
-) -> dict[str, np.ndarray]:
-    """Teacher `name` trained as its stage trains it (`nb_baseline`: as the distill@ stage fits it); its
-    probabilities on validation, test, unlabeled."""
-    from sentiment.modeling import baseline as count_baseline
-
-    if name in (BASELINE, NB_BASELINE):
-        texts = model_training.split_texts(workspace, arrays)
-        model = count_baseline.fit_baseline(
-            texts["train"],
-            arrays["y_train"],
-            workspace.params.baseline,
-            seed,
-            naive_bayes=name == NB_BASELINE,
-        )
-        inputs = {split: texts[split] for split in SCORED} | {UNSUP: unlabeled[0]}
-        return {part: count_baseline.baseline_probabilities(model, inputs[part]) for part in inputs}
-    network = train_network(workspace, name, seed, arrays)
-    return network_probabilities(network, arrays, unlabeled[1])
-
-
-def train_network(workspace: Workspace, name: str, seed: int, arrays: Mapping[str, np.ndarray]) -> Any:
-    from sentiment.modeling import training
-
-    params = workspace.params
-    if name not in params.models:
-        raise ConfigError(f"params.yaml has no variant {name!r}")
-    size = readers.read_vocabulary(workspace).size
-    return training.train(params.models[name], params.training, arrays, size, seed, name=name).model
-
-
-def network_probabilities(
-    model: Any, arrays: Mapping[str, np.ndarray], unlabeled_tokens: np.ndarray | None = None
-) -> dict[str, np.ndarray]:
-    from sentiment.modeling.inference import predict_probabilities
-
-    scored = {split: predict_probabilities(model, arrays[f"x_{split}"]) for split in SCORED}
-    if unlabeled_tokens is not None:
-        scored[UNSUP] = predict_probabilities(model, unlabeled_tokens)
-    return scored
-
-
-def accuracy(arrays: Mapping[str, np.ndarray], probabilities: Mapping[str, np.ndarray]) -> dict[str, float]:
-    return {
-        split: evaluation.binary_metrics(arrays[f"y_{split}"], probabilities[split])["accuracy"]
-        for split in SCORED
-    }
-
-
-def labeled(
-    teachers: Mapping[str, Mapping[str, np.ndarray]], labels: str
-) -> tuple[dict[str, np.ndarray], np.ndarray]:
-    """The teachers' mean probability on each part, and the unlabeled reviews' targets."""
-    parts = (*SCORED, UNSUP)
-    mean = {part: teacher_targets([scored[part] for scored in teachers.values()], "soft") for part in parts}
-    return mean, teacher_targets([scored[UNSUP] for scored in teachers.values()], labels)
 
 
 def run_seed(
@@ -138,18 +74,25 @@ def run_seed(
     place of the network teachers (self-training), the baseline staying a teacher."""
     arrays = readers.read_sequences(workspace)
     started = time.perf_counter()
-    teachers = {
+    everyone = {
         name: teacher_probabilities(workspace, name, seed, arrays, unlabeled) for name in arguments.teachers
     }
+    teacher_minutes = (time.perf_counter() - started) / 60
+    later_sets = arguments.teacher_sets[1:]
+    teachers = {name: everyone[name] for name in arguments.teacher_sets[0]}
     mean, targets = labeled(teachers, arguments.labels)
     run: dict[str, Any] = {
         "seed": seed,
-        "teachers": {name: accuracy(arrays, scored) for name, scored in teachers.items()},
+        "teachers": {name: accuracy(arrays, scored) for name, scored in everyone.items()},
         "teacher_mean": accuracy(arrays, mean),
         "unlabeled_reviews": len(targets),
         "unlabeled_positive_share": float(np.mean(targets >= 0.5)),
-        "teacher_minutes": (time.perf_counter() - started) / 60,
+        "teacher_minutes": teacher_minutes,
         "rounds": [],
+        "sets": [
+            set_student(workspace, arguments, seed, arrays, unlabeled, everyone, names)
+            for names in later_sets
+        ],
     }
     for round_number in range(1, arguments.rounds + 1):
         started = time.perf_counter()
@@ -178,27 +121,37 @@ def figure(runs: list[dict[str, Any]], pick: Any, split: str) -> str:
     return mean_sd({"mean": mean, "sd": sd, "runs": len(values)})
 
 
-def margin_line(runs: list[dict[str, Any]], name: str, other: Any) -> str:
+def margin_line(
+    runs: list[dict[str, Any]], name: str, other: Any, student: Any = None, who: str = "The student"
+) -> str:
     """The student's validation margin over `other`, against the seed spread (as settings.py words it)."""
-    gaps = [run["student"]["validation"] - other(run)["validation"] for run in runs]
+    student = student or (lambda run: run["student"])
+    gaps = [student(run)["validation"] - other(run)["validation"] for run in runs]
     widest = max(
         spread([other(run)["validation"] for run in runs])[1],
-        spread([run["student"]["validation"] for run in runs])[1],
+        spread([student(run)["validation"] for run in runs])[1],
     )
     side = "within" if abs(spread(gaps)[0]) <= 2 * widest else "beyond"
     seeds = "" if len(runs) < 2 else f", {side} twice the larger sd between seeds ({100 * widest:.2f} points)"
     shown = ", ".join(f"{100 * gap:+.2f}" for gap in gaps)
     mean_gap = 100 * spread(gaps)[0]
     accuracy = f"{mean_gap:+.2f} points of validation accuracy (per seed {shown})"
-    return f"- The student against {name}: {accuracy}{seeds}."
+    return f"- {who} against {name}: {accuracy}{seeds}."
 
 
 def report(runs: list[dict[str, Any]], arguments: argparse.Namespace, facts: dict[str, Any]) -> str:
     picks = {name: (lambda run, name=name: run["teachers"][name]) for name in arguments.teachers}
-    rows = [(f"teacher `{name}`", pick) for name, pick in picks.items()]
-    rows.append((f"teachers' mean ({' + '.join(arguments.teachers)})", lambda run: run["teacher_mean"]))
+    rows: list[tuple[str, Any]] = [(f"teacher `{name}`", pick) for name, pick in picks.items()]
+    first_set = " + ".join(arguments.teacher_sets[0])
+    rows.append((f"teachers' mean ({first_set})", lambda run: run["teacher_mean"]))
     student = f"student: `{arguments.student}` + unlabeled reviews ({arguments.labels} targets)"
-    rows.append((student, lambda run: run["student"]))
+    rows.append(
+        (
+            student if len(arguments.teacher_sets) == 1 else f"{student}, taught by {first_set}",
+            lambda run: run["student"],
+        )
+    )
+    rows += set_rows(arguments, student)
     for index in range(1, arguments.rounds):
         label = f"round {index + 1}: the student taught by the round-{index} student and the baseline"
         rows.append((label, lambda run, i=index: run["rounds"][i]["student"]))
@@ -206,7 +159,9 @@ def report(runs: list[dict[str, Any]], arguments: argparse.Namespace, facts: dic
         f"| {label} | {figure(runs, pick, 'validation')} | {figure(runs, pick, 'test')} |"
         for label, pick in rows
     )
-    margins = "\n".join(margin_line(runs, f"`{name}`", pick) for name, pick in picks.items())
+    who = "The student" if len(arguments.teacher_sets) == 1 else f"The student taught by {first_set}"
+    margins = "\n".join(margin_line(runs, f"`{name}`", pick, who=who) for name, pick in picks.items())
+    margins += "".join(f"\n{line}" for line in set_margins(runs, arguments))
     minutes = np.mean([run["student_minutes"] for run in runs])
     first = runs[0]
     return f"""## {TITLE}
@@ -230,10 +185,51 @@ sd over seeds {", ".join(map(str, facts["seeds"]))}. {facts["split"]}
 """
 
 
+def set_rows(arguments: argparse.Namespace, student: str) -> list[tuple[str, Any]]:
+    """The table rows of each teacher set after the first: its teachers' mean and its student."""
+    rows: list[tuple[str, Any]] = []
+    for index, names in enumerate(arguments.teacher_sets[1:]):
+        label = " + ".join(names)
+        rows.append((f"teachers' mean ({label})", lambda run, i=index: run["sets"][i]["teacher_mean"]))
+        rows.append((f"{student}, taught by {label}", lambda run, i=index: run["sets"][i]["student"]))
+    return rows
+
+
+def set_margins(runs: list[dict[str, Any]], arguments: argparse.Namespace) -> list[str]:
+    """Each later set's student against the first set's: the comparison `--teacher-sets` is for."""
+    first = " + ".join(arguments.teacher_sets[0])
+    return [
+        margin_line(
+            runs,
+            f"the student taught by {first}",
+            lambda run: run["student"],
+            student=lambda run, i=index: run["sets"][i]["student"],
+            who=f"The student taught by {' + '.join(names)}",
+        )
+        for index, names in enumerate(arguments.teacher_sets[1:])
+    ]
+
+
+def teacher_sets(arguments: argparse.Namespace) -> argparse.Namespace:
+    """`--teacher-sets` parsed into tuples, `--teachers` becoming their union (each trained once)."""
+    sets = [tuple(text.split(",")) for text in arguments.teacher_sets or [",".join(arguments.teachers)]]
+    if len(sets) > 1 and arguments.rounds > 1:
+        raise SystemExit("error: --teacher-sets compares students of one round: leave --rounds out")
+    arguments.teacher_sets = sets
+    arguments.teachers = list(dict.fromkeys(name for names in sets for name in names))
+    return arguments
+
+
 def arguments_of(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--student", default="bilstm", help="the variant trained on the labeled unlabeled")
     parser.add_argument("--teachers", nargs="+", default=["bilstm", BASELINE])
+    parser.add_argument(
+        "--teacher-sets",
+        nargs="+",
+        metavar="A,B",
+        help="compare the students of these sets of teachers (comma-separated; replaces --teachers)",
+    )
     parser.add_argument("--labels", choices=("soft", "hard"), default="soft")
     parser.add_argument("--rounds", type=int, default=1, help="students in turn, each teaching the next")
     parser.add_argument("--seeds", type=int, nargs="+", default=[42])
@@ -243,7 +239,7 @@ def arguments_of(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--epochs", type=int, help="training.epochs (default: params.yaml's)")
     parser.add_argument("--output", type=Path, help="the Markdown file whose section is written")
     parser.add_argument("--record", type=Path, help="write every run's figures to this JSON file")
-    return parser.parse_args(argv)
+    return teacher_sets(parser.parse_args(argv))
 
 
 def main(argv: list[str] | None = None) -> int:
