@@ -1,6 +1,6 @@
 """Does learning from the unlabeled reviews pay? A teacher labels them, a student learns from them.
 
-    python benchmarks/distillation.py [--student bilstm] [--teachers bilstm baseline] [--labels soft]
+    python benchmarks/distillation.py [--student bilstm] [--teachers bilstm baseline ...] [--labels soft]
                                       [--teacher-sets bilstm,baseline bilstm,baseline,nb_baseline]
                                       [--rounds 1] [--seeds 42] [--archive PATH | --synthetic N]
                                       [--workdir DIR] [--epochs N] [--output BENCHMARKS.md]
@@ -56,10 +56,11 @@ from report_support import (
     source_words,
 )
 from seeded_runs import mean_sd, spread
-from sentiment.config import BASELINE
+from sentiment.config.loader import load_params
 from sentiment.config.workspace import Workspace
 from sentiment.core.errors import SentimentError
 from sentiment.modeling.distillation import with_unlabeled
+from sentiment.stages import distillation as distillation_stage
 from sentiment.stages import readers
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -210,9 +211,16 @@ def set_margins(runs: list[dict[str, Any]], arguments: argparse.Namespace) -> li
     ]
 
 
+def params_teachers() -> list[str]:
+    """The teachers of params.yaml's `students.student`, the network first (as the distill@ stage)."""
+    student = load_params(PROJECT_ROOT / "params.yaml").students["student"]
+    return distillation_stage.teacher_names(student)
+
+
 def teacher_sets(arguments: argparse.Namespace) -> argparse.Namespace:
     """`--teacher-sets` parsed into tuples, `--teachers` becoming their union (each trained once)."""
-    sets = [tuple(text.split(",")) for text in arguments.teacher_sets or [",".join(arguments.teachers)]]
+    teachers = arguments.teachers or params_teachers()
+    sets = [tuple(text.split(",")) for text in arguments.teacher_sets or [",".join(teachers)]]
     if len(sets) > 1 and arguments.rounds > 1:
         raise SystemExit("error: --teacher-sets compares students of one round: leave --rounds out")
     arguments.teacher_sets = sets
@@ -223,7 +231,9 @@ def teacher_sets(arguments: argparse.Namespace) -> argparse.Namespace:
 def arguments_of(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--student", default="bilstm", help="the variant trained on the labeled unlabeled")
-    parser.add_argument("--teachers", nargs="+", default=["bilstm", BASELINE])
+    parser.add_argument(
+        "--teachers", nargs="+", help="the student's teachers (default: params.yaml's, students.student)"
+    )
     parser.add_argument(
         "--teacher-sets",
         nargs="+",
