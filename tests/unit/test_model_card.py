@@ -13,16 +13,8 @@ import pytest
 from sentiment.config import BASELINE, Params
 from sentiment.core.errors import DataError
 from sentiment.registry import card_facts
-from sentiment.registry.model_card import (
-    NOT_MEASURED,
-    Comparison,
-    DataFacts,
-    ModelCardFacts,
-    SeedSpread,
-    UseFacts,
-    card_summary,
-    render_model_card,
-)
+from sentiment.registry.card_records import Comparison, DataFacts, ModelCardFacts, SeedSpread, UseFacts
+from sentiment.registry.model_card import NOT_MEASURED, card_summary, render_model_card
 from sentiment.registry.served import TrainingRecord
 
 SECTIONS = (
@@ -148,6 +140,32 @@ def test_the_decision_is_said_in_words_in_the_card_and_its_summary(
         assert "none before this model (the first registered): no paired test" in card
 
 
+@pytest.mark.parametrize(
+    ("gain", "p_value", "beats", "verdict"),
+    [(164, 0.0012, True, "clears"), (-12, 0.71, False, "does not clear")],
+)
+def test_the_paired_test_against_the_baseline_is_shown_with_its_verdict(
+    gain: int, p_value: float, beats: bool, verdict: str
+) -> None:
+    against = {
+        "test_reviews": 20000,
+        "candidate_right_only": 700 + max(gain, 0),
+        "baseline_right_only": 700 - min(gain, 0),
+        "gain": gain,
+        "required_gain": 100,
+        "p_value": p_value,
+        "margin": 0.005,
+        "alpha": 0.05,
+        "beats_baseline": beats,
+    }
+    shown = facts(comparison=dataclasses.replace(comparison(), against_baseline=against))
+    card = render_model_card(shown)
+    line = next(line for line in card.splitlines() if line.startswith("- Baseline, McNemar"))
+    assert f"gain {gain:+,}, required 100 for the margin 0.005" in line and f"p = {p_value:.4g}" in line
+    assert line.endswith(f"it {verdict} the bar a network must clear to be champion.")
+    assert "- Baseline, McNemar" not in render_model_card(facts())  # not tested: nothing said
+
+
 def test_behaviour_is_not_run_unless_its_results_are_given() -> None:
     assert "Not run for this version." in render_model_card(facts())
     card = render_model_card(facts(behaviour=BEHAVIOUR))
@@ -249,8 +267,10 @@ def test_the_card_writer_takes_its_facts_from_the_training_records(project_confi
         "champion_before": {"version": "2"},
         "champion_after": "2",
         "paired_test": PAIRED,
+        "against_baseline": {**PAIRED, "baseline_right_only": 430, "beats_baseline": True},
     }
     card, summary = write(report)
+    assert "- Baseline, McNemar's exact test on the same 20,000 test reviews" in card
     assert "version 3" in card and "md5-of-data" in card and "abc123" in card and "run-9" in card
     assert "train 900, validation 100, test 1,000" in card and "1.25 MB" in card
     assert "grouped by movie" in card and f"Seed spread: {NOT_MEASURED}" in card

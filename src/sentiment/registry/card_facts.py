@@ -17,15 +17,8 @@ from typing import TYPE_CHECKING, Any
 from sentiment.config import BASELINE, Params
 from sentiment.core.errors import DataError
 from sentiment.data.splits import SPLIT_KEY
-from sentiment.registry.model_card import (
-    Comparison,
-    DataFacts,
-    ModelCardFacts,
-    SeedSpread,
-    UseFacts,
-    card_summary,
-    render_model_card,
-)
+from sentiment.registry.card_records import Comparison, DataFacts, ModelCardFacts, SeedSpread, UseFacts
+from sentiment.registry.model_card import card_summary, render_model_card
 
 if TYPE_CHECKING:
     from sentiment.registry.served import TrainingRecord
@@ -103,6 +96,7 @@ def _comparison(report: Mapping[str, Any], params: Params) -> Comparison:
         champion_alias=params.registry.champion_alias,
         challenger_alias=params.registry.challenger_alias,
         paired_test=report.get("paired_test"),
+        against_baseline=report.get("against_baseline"),
     )
 
 

@@ -1,93 +1,23 @@
 """The model card of a registered version: what the model is for, what it was trained and tested on, how
 well it does, how it compares, and why it was (or was not) promoted.
 
-Pure: `ModelCardFacts` in (built by `registry.card_facts` from the records the register stage decides
-on), Markdown out. The card is logged as `model_card.md` beside the version's training run
-(`registry.decision`), and `card_summary` goes into the version's description.
+Pure: `ModelCardFacts` in (`registry.card_records`, built by `registry.card_facts` from the records the
+register stage decides on), Markdown out. The card is logged as `model_card.md` beside the version's
+training run (`registry.decision`), and `card_summary` goes into the version's description.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
+
+from sentiment.registry.card_records import Comparison, ModelCardFacts
 
 CARD_FILE = "model_card.md"
 NOT_MEASURED = "not measured for this run"
 NOT_RUN = "not run"
 METRIC_ROWS = ("accuracy", "precision", "recall", "f1", "roc_auc", "log_loss")
 SPLIT_WORDS = {"movie": "grouped by movie", "random": "stratified random"}
-
-
-@dataclass(frozen=True)
-class SeedSpread:
-    """Mean and sample standard deviation of one model's accuracies over several seeds, and their source."""
-
-    seeds: tuple[int, ...]
-    validation: tuple[float, float]
-    test: tuple[float, float]
-    shuffled_test: tuple[float, float] | None
-    source: str  # where the figures were measured: script, date, file
-
-
-@dataclass(frozen=True)
-class UseFacts:
-    """How the served model reads a review: the limits a user meets."""
-
-    max_len: int | None  # words a network reads per review; None: every word (the count baseline)
-    truncating: str  # "pre": the last max_len words are kept; "post": the first
-    vocabulary_words: int
-    oov_token: str
-    unreliable_oov_share: float
-    threshold: float
-
-
-@dataclass(frozen=True)
-class DataFacts:
-    """Which reviews the model learned from and was tested on."""
-
-    data_version: str  # data.dvc's md5 of the raw reviews
-    git_commit: str
-    test_data_hash: str  # SHA-256 of the test split (`registration.test_split_hash`)
-    validation_split: str  # "movie" or "random" (`data.splits`)
-    validation_fraction: float
-    seed: int
-    counts: Mapping[str, int]  # reviews per split: train, validation, test
-
-
-@dataclass(frozen=True)
-class Comparison:
-    """The register stage's decision and the figures it decided on (the decision report's)."""
-
-    decision: str  # promoted, challenger
-    reason: str
-    version: str
-    champion_before: str | None  # the champion's version when the candidate was compared
-    champion_after: str | None
-    champion_alias: str
-    challenger_alias: str
-    paired_test: Mapping[str, Any] | None  # None for a first model: no champion to test against
-
-
-@dataclass(frozen=True)
-class ModelCardFacts:
-    """Everything the card says, as data: built from the register stage's records, never measured here."""
-
-    model_name: str
-    variant: str
-    family: str
-    run_id: str
-    settings: Mapping[str, Any]  # the variant's params.yaml settings (the baseline's for the baseline)
-    size: Mapping[str, float]  # parameters (networks) or features (baseline), served_megabytes
-    selection_metric: str
-    metrics: Mapping[str, Mapping[str, Any]]  # the candidate's validation and test metrics
-    baseline_metrics: Mapping[str, Mapping[str, Any]] | None  # None when the candidate is the baseline
-    use: UseFacts
-    data: DataFacts
-    comparison: Comparison
-    seed_spread: SeedSpread | None
-    seed_spread_note: str  # why there is no spread, when there is none
-    behaviour: Mapping[str, Any] | None = None  # the behavioural suite's results; None: not run
 
 
 def _number(value: Any, places: int = 4) -> str:
@@ -211,6 +141,8 @@ def _comparison(facts: ModelCardFacts) -> str:
                 pairs.append(f"{split} {_number(mine)} against {_number(theirs)} ({_points(mine - theirs)})")
         lines.append(f"- Baseline (TF-IDF), accuracy as each training measured it: {'; '.join(pairs)}.")
     comparison = facts.comparison
+    if comparison.against_baseline is not None:
+        lines.append(_baseline_test(comparison.against_baseline))
     paired = comparison.paired_test
     if paired is None:
         lines.append("- Champion: none before this model (the first registered): no paired test.")
@@ -224,6 +156,18 @@ def _comparison(facts: ModelCardFacts) -> str:
             f"{paired['margin']}); p = {paired['p_value']:.4g} (alpha {paired['alpha']})."
         )
     return "\n".join(lines)
+
+
+def _baseline_test(paired: Mapping[str, Any]) -> str:
+    """The registry's paired test of the network against the baseline: the bar a champion must clear."""
+    verdict = "clears" if paired["beats_baseline"] else "does not clear"
+    return (
+        f"- Baseline, McNemar's exact test on the same {paired['test_reviews']:,} test reviews: only this "
+        f"model right on {paired['candidate_right_only']:,}, only the baseline on "
+        f"{paired['baseline_right_only']:,} (gain {paired['gain']:+,}, required {paired['required_gain']:,} "
+        f"for the margin {paired['margin']}); p = {paired['p_value']:.4g} (alpha {paired['alpha']}): it "
+        f"{verdict} the bar a network must clear to be champion."
+    )
 
 
 def _word_order(facts: ModelCardFacts) -> str:
